@@ -1,0 +1,25 @@
+// Fallback MongoDB-wire server for deploy/local/stack.sh, used only when neither
+// `mongod` nor FerretDB is available. Run with Java's single-file source launcher:
+//   java -cp '.stack/mongo-java/lib/*' deploy/local/MongoJavaServer.java <store-file> <host> <port>
+// The jars (de.bwaldvogel:mongo-java-server-h2-backend) come from pom.xml, profile mongo-java.
+import de.bwaldvogel.mongo.MongoServer;
+import de.bwaldvogel.mongo.backend.h2.H2Backend;
+
+public class MongoJavaServer {
+    public static void main(String[] args) throws Exception {
+        if (args.length != 3) {
+            System.err.println("usage: MongoJavaServer <store-file> <host> <port>");
+            System.exit(2);
+        }
+        H2Backend backend = new H2Backend(args[0]);
+        MongoServer server = new MongoServer(backend);
+        server.bind(args[1], Integer.parseInt(args[2]));
+        System.out.println("mongo-java-server listening on " + args[1] + ":" + args[2] + " store=" + args[0]);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.shutdown();
+            backend.close();
+            System.out.println("mongo-java-server stopped");
+        }));
+        Thread.currentThread().join();
+    }
+}

@@ -1,0 +1,81 @@
+"""The use case: a contact arrives; record it, find its customer, classify it, open its case.
+
+Decisions are stored with the contact before anything is published, and the
+published ``case.opened`` is built from the stored contact: a redelivered call
+(or a process killed after the write and before the publish) republishes the
+same event with the same id, which downstream consumers drop as a repeat.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from kefu_contracts import CallReceived, CaseOpened, derived_event_id
+from kefu_kit import BadMessage
+
+from .adapters.store import ContactLog, CustomerArchive
+from .domain.classification import classify
+from .domain.identity import UnidentifiableCaller, identify
+
+
+async def receive_call(call: CallReceived, archive: CustomerArchive, contacts: ContactLog) -> CaseOpened:
+    """Record ``call`` (once) and return the ``case.opened`` event it leads to."""
+    existing = await contacts.get(call.event_id)
+    if existing is None:
+        try:
+            identity = identify(call.caller)
+        except UnidentifiableCaller as exc:
+            raise BadMessage(str(exc)) from exc
+        prop = call.property.model_dump(exclude_none=True) if call.property else None
+        customer_id = await archive.find_or_create(identity, name=call.caller.name, prop=prop, seen_at=call.occurred_at)
+        text = "\n".join(part for part in (call.subject, call.body) if part)
+        result = classify(text, call.kind.value if call.kind else None)
+        contact: dict[str, Any] = {
+            "_id": call.event_id,
+            "customer_id": customer_id,
+            "channel": call.channel.value,
+            "received_at": call.occurred_at,
+            "recorded_at": datetime.now(timezone.utc),
+            "property": prop,
+            "subject": call.subject,
+            "body": call.body,
+            "external_ref": call.external_ref,
+            "agent_id": call.agent_id,
+            "classification": {
+                "kind": result.kind,
+                "by": "agent" if call.kind else "rules",
+                "category": result.category,
+                "urgent_flags": list(result.urgent_flags),
+                "rules": list(result.rules),
+            },
+            "case_id": derived_event_id("case", call.event_id),
+            "correlation_id": call.correlation_id or call.event_id,
+        }
+        existing = await contacts.record(contact)
+    return _case_opened(existing)
+
+
+def _case_opened(contact: dict[str, Any]) -> CaseOpened:
+    cls = contact["classification"]
+    prop = contact.get("property") or {}
+    return CaseOpened(
+        event_id=derived_event_id("case.opened", contact["_id"]),
+        occurred_at=contact["received_at"],
+        correlation_id=contact["correlation_id"],
+        causation_id=contact["_id"],
+        case_id=contact["case_id"],
+        contact_id=contact["_id"],
+        customer_id=contact["customer_id"],
+        channel=contact["channel"],
+        kind=cls["kind"],
+        classified_by=cls["by"],
+        category=cls.get("category"),
+        urgent_flags=cls.get("urgent_flags", []),
+        project=prop.get("project"),
+        building=prop.get("building"),
+        unit=prop.get("unit"),
+        subject=contact.get("subject"),
+        body=contact["body"],
+        agent_id=contact.get("agent_id"),
+    )

@@ -1,0 +1,1 @@
+"""Intake's domain rules: pure Python, no Kafka, no MongoDB."""

@@ -1,0 +1,1 @@
+"""kefu membership: the owners' club (客户会): members, tiers, points, benefits, community events."""

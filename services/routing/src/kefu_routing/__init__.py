@@ -1,0 +1,1 @@
+"""kefu routing: owns cases, their assignment, deadlines, escalations and work orders."""

@@ -1,0 +1,1 @@
+"""Routing's domain rules: pure Python, no Kafka, no MongoDB."""

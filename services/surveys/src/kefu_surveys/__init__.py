@@ -1,0 +1,1 @@
+"""kefu surveys: return visits after repairs and complaints, satisfaction surveys and their results."""

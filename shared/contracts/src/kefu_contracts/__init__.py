@@ -1,0 +1,33 @@
+"""kefu's published event contracts (version 1).
+
+One definition of each event, used by producers and consumers alike. Change
+them only by adding optional fields; a breaking change needs ``schema_version: 2``.
+"""
+
+from .calls import CallReceived, Caller, Channel, ContactKind, PropertyRef
+from .cases import CaseAssigned, CaseOpened
+from .complaints import ApproverRole, ComplaintEscalated, EscalationReason
+from .envelope import DerivedEvent, Event, derived_event_id, utc_now
+from .repairs import Money, RepairCompleted
+from .surveys import PreferredChannel, SurveyAnswered, SurveyCustomer, SurveyDue, SurveyKind
+from .topics import (
+    CALL_RECEIVED,
+    CASE_ASSIGNED,
+    CASE_OPENED,
+    COMPLAINT_ESCALATED,
+    REPAIR_COMPLETED,
+    SURVEY_ANSWERED,
+    SURVEY_DUE,
+    TOPICS,
+    Topics,
+    TopicSpec,
+    dlq_name,
+)
+
+__all__ = [
+    "CALL_RECEIVED", "CASE_ASSIGNED", "CASE_OPENED", "COMPLAINT_ESCALATED", "REPAIR_COMPLETED",
+    "SURVEY_ANSWERED", "SURVEY_DUE", "TOPICS", "ApproverRole", "CallReceived", "Caller", "CaseAssigned",
+    "CaseOpened", "Channel", "ComplaintEscalated", "ContactKind", "DerivedEvent", "EscalationReason", "Event",
+    "Money", "PreferredChannel", "PropertyRef", "RepairCompleted", "SurveyAnswered", "SurveyCustomer",
+    "SurveyDue", "SurveyKind", "TopicSpec", "Topics", "derived_event_id", "dlq_name", "utc_now",
+]

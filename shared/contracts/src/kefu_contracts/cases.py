@@ -1,0 +1,55 @@
+"""Case events published by intake (``case.opened``) and routing (``case.assigned``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AwareDatetime, Field, StringConstraints
+
+from .calls import Channel, ContactKind
+from .envelope import DerivedEvent
+
+Id = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+
+
+class CaseOpened(DerivedEvent):
+    """Intake opened a case for a contact. Key: ``case_id``."""
+
+    def kafka_key(self) -> str:
+        return self.case_id
+
+    case_id: Id
+    contact_id: Id = Field(description="event_id of the call.received that opened the case")
+    customer_id: Id
+    channel: Channel
+    kind: ContactKind
+    classified_by: str = Field(description="'agent' when the channel classified it, else 'rules'")
+    category: str | None = Field(default=None, description="repair/defect category, when known")
+    urgent_flags: list[str] = Field(default_factory=list)
+    project: str | None = None
+    building: str | None = None
+    unit: str | None = None
+    handover_date: datetime | None = Field(default=None, description="when the unit was handed over, if known")
+    subject: str | None = None
+    body: str
+    agent_id: str | None = None
+
+
+class CaseAssigned(DerivedEvent):
+    """Routing gave a case to a department (and a person in it). Key: ``case_id``."""
+
+    def kafka_key(self) -> str:
+        return self.case_id
+
+    case_id: Id
+    department: Id
+    assignee: str | None = None
+    kind: ContactKind
+    category: str | None = None
+    project: str | None = None
+    building: str | None = None
+    summary: str = Field(description="one line for a dashboard or an inbox")
+    respond_by: AwareDatetime | None = None
+    resolve_by: AwareDatetime | None = None
+    rule: str = Field(description="the routing rule that chose the department")

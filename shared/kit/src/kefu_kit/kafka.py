@@ -1,0 +1,115 @@
+"""Kafka plumbing: the broker every service uses, topic creation, and publishing events.
+
+At-least-once with exactly-once effects rests on three settings made here once:
+a consumer group per service, an acknowledging policy (FastStream's default,
+ACK_FIRST, commits before the handler runs and so can lose messages), and an
+idempotent producer with ``acks=all``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+from kefu_contracts import TOPICS, Event
+
+from .logging import get_logger
+
+if TYPE_CHECKING:
+    from faststream.kafka.publisher.usecase import LogicPublisher
+    from prometheus_client import CollectorRegistry
+
+    from .dead_letter import ConsumeGuard
+    from .settings import ServiceSettings
+
+log = get_logger(__name__)
+
+JSON_HEADERS = {"content-type": "application/json"}
+
+
+def make_broker(settings: "ServiceSettings", guard: "ConsumeGuard", registry: "CollectorRegistry") -> KafkaBroker:
+    """The service's broker: idempotent acks=all producer, commit-after-effects consumers, DLQ guard."""
+    return KafkaBroker(
+        settings.kafka_bootstrap,
+        client_id=f"kefu-{settings.service}",
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=2,
+        # An exception that escapes the guard (only a failed dead-letter publish can) rewinds
+        # the partition instead of committing past an unhandled message.
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        graceful_timeout=settings.graceful_timeout_s,
+        allow_auto_create_topics=False,
+        middlewares=[KafkaPrometheusMiddleware(registry=registry, app_name=f"kefu-{settings.service}"), guard],
+        logger=logging.getLogger(f"kefu.{settings.service}.faststream"),
+        log_level=logging.DEBUG,
+        description=f"kefu {settings.service} service",
+    )
+
+
+def subscriber_options(settings: "ServiceSettings") -> dict[str, Any]:
+    """Options every subscriber of a service shares: its group, and no message skipped on first start."""
+    return {"group_id": settings.group_id, "auto_offset_reset": "earliest"}
+
+
+def publisher_for(broker: KafkaBroker, settings: "ServiceSettings", logical_topic: str) -> "LogicPublisher":
+    """A documented publisher (AsyncAPI) for one of the contract topics."""
+    spec = TOPICS[logical_topic]
+    return broker.publisher(
+        settings.topics(logical_topic),
+        schema=spec.model,
+        description=f"{spec.description}. Key: {spec.key}.",
+        headers=JSON_HEADERS,
+    )
+
+
+async def publish_event(publisher: "LogicPublisher", event: Event) -> None:
+    """Publish ``event`` as contract JSON with its contract key, waiting for the broker's ack."""
+    await publisher.publish(event.to_json_bytes(), key=event.kafka_key().encode("utf-8"), headers=JSON_HEADERS)
+
+
+async def ensure_topics(
+    bootstrap: str, topics: list[tuple[str, int]], replication_factor: int = 1, *, attempts: int = 60
+) -> None:
+    """Create the topics that are missing (their partitions as the contracts say); wait for Kafka first.
+
+    Several services may race to create the same topic; "already exists" is success.
+    """
+    admin = await _connected_admin(bootstrap, attempts)
+    try:
+        existing = set(await admin.list_topics())
+        missing = [NewTopic(name, partitions, replication_factor) for name, partitions in topics if name not in existing]
+        if missing:
+            try:
+                response = await admin.create_topics(missing)
+            except TopicAlreadyExistsError:
+                response = None
+            for topic, code, *_ in getattr(response, "topic_errors", None) or getattr(response, "topics", []) or []:
+                if code not in (0, TopicAlreadyExistsError.errno):
+                    raise RuntimeError(f"could not create topic {topic}: error code {code}")
+            log.info("topics created", topics=[t.name for t in missing])
+    finally:
+        await admin.close()
+
+
+async def _connected_admin(bootstrap: str, attempts: int) -> AIOKafkaAdminClient:
+    delay = 0.2
+    for attempt in range(1, attempts + 1):
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="kefu-admin")
+        try:
+            await admin.start()
+            return admin
+        except Exception as exc:  # Kafka not up yet: wait and try again, loudly
+            await admin.close()
+            if attempt == attempts:
+                raise
+            log.warning("kafka not reachable yet", bootstrap=bootstrap, attempt=attempt, error=repr(exc))
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+    raise AssertionError("unreachable")

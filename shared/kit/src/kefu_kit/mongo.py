@@ -1,0 +1,32 @@
+"""MongoDB plumbing: one client per service, its own database, and insert-once semantics.
+
+Written for the common subset of MongoDB and FerretDB: no multi-document
+transactions, no TTL indexes, no partial indexes. Idempotency therefore comes
+from deterministic ``_id`` values and unique indexes: a second insert of the
+same effect fails with a duplicate-key error, which ``insert_once`` turns into
+"already done".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
+
+DUPLICATE_KEY = 11000
+
+
+def make_client(url: str, app_name: str) -> AsyncMongoClient[dict[str, Any]]:
+    """A tz-aware client (datetimes come back with UTC offsets, as contracts need)."""
+    return AsyncMongoClient(url, tz_aware=True, appname=app_name, serverSelectionTimeoutMS=5000)
+
+
+async def insert_once(collection: AsyncCollection[dict[str, Any]], document: dict[str, Any]) -> bool:
+    """Insert ``document``; False when a document with the same unique key exists (a redelivery)."""
+    try:
+        await collection.insert_one(document)
+    except DuplicateKeyError:
+        return False
+    return True

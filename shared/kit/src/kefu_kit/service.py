@@ -1,0 +1,121 @@
+"""The service kit: what every kefu service is made of, assembled in one place.
+
+A service's composition root (its ``app.py``) creates a ``ServiceKit``,
+registers its subscribers and HTTP routes on it, and asks for the ASGI app.
+The app's lifespan creates topics, prepares the store, starts the broker and,
+on SIGTERM (uvicorn), stops it: in-flight messages finish and are committed
+before the process exits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import uvicorn
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from pymongo.asynchronous.database import AsyncDatabase
+
+from .dead_letter import ConsumeGuard
+from .kafka import ensure_topics, make_broker
+from .logging import configure_logging, get_logger
+from .mongo import make_client
+from .settings import ServiceSettings
+
+log = get_logger(__name__)
+
+StartupHook = Callable[[AsyncDatabase[dict[str, Any]]], Awaitable[None]]
+
+
+class ServiceKit:
+    """Broker, store, metrics and lifecycle of one service."""
+
+    def __init__(self, settings: ServiceSettings) -> None:
+        self.settings = settings
+        self.registry = CollectorRegistry()
+        self.guard = ConsumeGuard(settings, self.registry)
+        self.broker = make_broker(settings, self.guard, self.registry)
+        self.guard.bind(self.broker)
+        self.mongo = make_client(settings.mongo_url, f"kefu-{settings.service}")
+        self.db: AsyncDatabase[dict[str, Any]] = self.mongo[settings.database]
+        self._startup: list[StartupHook] = []
+
+    def on_startup(self, hook: StartupHook) -> StartupHook:
+        """Register a coroutine run before consuming starts (index creation, seed data)."""
+        self._startup.append(hook)
+        return hook
+
+    async def _prepare_store(self) -> None:
+        delay = 0.2
+        for attempt in range(1, 61):
+            try:
+                await self.db.command("ping")
+                break
+            except Exception as exc:
+                if attempt == 60:
+                    raise
+                log.warning("store not reachable yet", attempt=attempt, error=repr(exc))
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+        for hook in self._startup:
+            await hook(self.db)
+
+    @asynccontextmanager
+    async def lifespan(self, _app: FastAPI) -> AsyncIterator[None]:
+        s = self.settings
+        configure_logging(s.service, s.log_level, s.log_format)
+        await ensure_topics(s.kafka_bootstrap, s.topics.all_physical(), s.replication_factor)
+        await self._prepare_store()
+        await self.broker.start()
+        log.info("service started", group_id=s.group_id, database=s.database, http_port=s.port)
+        try:
+            yield
+        finally:
+            log.info("service stopping")
+            await self.broker.stop()
+            await self.mongo.close()
+            log.info("service stopped")
+
+    async def health(self) -> tuple[bool, dict[str, Any]]:
+        kafka_ok = await self.broker.ping(timeout=2.0)
+        try:
+            await asyncio.wait_for(self.db.command("ping"), timeout=2.0)
+            mongo_ok = True
+        except Exception:
+            mongo_ok = False
+        ok = kafka_ok and mongo_ok
+        return ok, {"service": self.settings.service, "status": "ok" if ok else "degraded",
+                    "kafka": kafka_ok, "mongo": mongo_ok}
+
+    def app(self, routers: list[APIRouter] | None = None, title: str | None = None) -> FastAPI:
+        """The service's ASGI app: its routes plus ``/health`` and ``/metrics``."""
+        app = FastAPI(title=title or f"kefu {self.settings.service}", lifespan=self.lifespan)
+        app.state.kit = self
+
+        @app.get("/health", tags=["operations"])
+        async def health() -> JSONResponse:
+            ok, body = await self.health()
+            return JSONResponse(body, status_code=200 if ok else 503)
+
+        @app.get("/metrics", tags=["operations"])
+        async def metrics() -> Response:
+            return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
+
+        for router in routers or []:
+            app.include_router(router)
+        return app
+
+
+def run(app: FastAPI, settings: ServiceSettings) -> None:
+    """Serve ``app``; uvicorn turns SIGTERM/SIGINT into a graceful lifespan shutdown."""
+    uvicorn.run(
+        app,
+        host=settings.http_host,
+        port=settings.port,
+        log_config=None,
+        timeout_graceful_shutdown=int(settings.graceful_timeout_s) + 5,
+    )

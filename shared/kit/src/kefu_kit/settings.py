@@ -1,0 +1,60 @@
+"""Settings common to every service, read from ``KEFU_*`` environment variables.
+
+Each service subclasses ``ServiceSettings`` to name itself and add its own
+settings; the README's settings table lists them all.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import ClassVar, Literal
+
+from kefu_contracts import Topics
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KEFU_", extra="ignore")
+
+    service: ClassVar[str] = "kefu"
+    default_http_port: ClassVar[int] = 8100
+
+    kafka_bootstrap: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers, comma-separated")
+    mongo_url: str = Field("mongodb://127.0.0.1:27017", description="MongoDB-compatible server URL")
+    namespace: str = Field(
+        "", description="prefix for topics, consumer groups and databases (a shared cluster, a test run)"
+    )
+    http_host: str = Field("127.0.0.1", description="address the HTTP API and health endpoint bind to")
+    http_port: int | None = Field(None, description="HTTP port; each service has its own default")
+    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
+    log_format: Literal["json", "console"] = Field("json", description="json for machines, console for people")
+    retry_initial_s: float = Field(0.2, gt=0, description="first back-off after a transient failure")
+    retry_max_s: float = Field(10.0, gt=0, description="longest back-off between retries of a transient failure")
+    graceful_timeout_s: float = Field(15.0, gt=0, description="how long shutdown waits for in-flight messages")
+    replication_factor: int = Field(1, ge=1, description="replication factor for topics the service creates")
+
+    @field_validator("namespace")
+    @classmethod
+    def _namespace_ok(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-z0-9_]{0,32}", value):
+            raise ValueError("KEFU_NAMESPACE must be 0-32 characters of a-z, 0-9 and _")
+        return value
+
+    @property
+    def topics(self) -> Topics:
+        return Topics(self.namespace)
+
+    @property
+    def group_id(self) -> str:
+        """The service's consumer group: every instance of a service shares it."""
+        return f"{self.namespace}.kefu-{self.service}" if self.namespace else f"kefu-{self.service}"
+
+    @property
+    def database(self) -> str:
+        """The service's own database; no other service reads it."""
+        return f"{self.namespace}_kefu_{self.service}" if self.namespace else f"kefu_{self.service}"
+
+    @property
+    def port(self) -> int:
+        return self.http_port if self.http_port is not None else self.default_http_port

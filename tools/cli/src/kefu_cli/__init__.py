@@ -1,0 +1,1 @@
+"""kefu's command line tools (an app package: nothing imports it)."""
