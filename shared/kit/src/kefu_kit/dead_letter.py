@@ -16,6 +16,7 @@ import traceback
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+import pydantic
 import structlog
 from faststream import BaseMiddleware
 from kefu_contracts import dlq_name
@@ -114,7 +115,7 @@ class _GuardMiddleware(BaseMiddleware):
 
     async def consume_scope(self, call_next: Any, msg: "StreamMessage[Any]") -> Any:
         record = msg.raw_message
-        ids = _peek_ids(msg.body)
+        ids, json_error = _peek(msg.body)
         tokens = structlog.contextvars.bind_contextvars(
             topic=record.topic, partition=record.partition, offset=record.offset, **ids
         )
@@ -124,6 +125,8 @@ class _GuardMiddleware(BaseMiddleware):
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                if json_error is not None:
+                    exc = json_error  # say what is really wrong, not how the model saw raw bytes
                 reason = "contract" if is_bad_message(exc) else "handler_error"
                 await self.guard.dead_letter(msg, exc, reason)
                 return None
@@ -131,18 +134,29 @@ class _GuardMiddleware(BaseMiddleware):
             structlog.contextvars.reset_contextvars(**tokens)
 
 
-def _peek_ids(body: bytes) -> dict[str, str]:
-    """event_id and correlation_id for the log context, if the body is a JSON object that has them."""
+def _peek(body: bytes) -> tuple[dict[str, str], ValueError | None]:
+    """(event_id and correlation_id for the log context, the JSON error if the body is not JSON)."""
     try:
         data = json.loads(body)
-    except (ValueError, TypeError):
-        return {}
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
+        return {}, exc
     if not isinstance(data, dict):
-        return {}
-    return {k: str(data[k])[:128] for k in ("event_id", "correlation_id") if data.get(k)}
+        return {}, None
+    return {k: str(data[k])[:128] for k in ("event_id", "correlation_id") if data.get(k)}, None
 
 
 def _describe(exc: BaseException) -> str:
+    """A one-paragraph error for the dead-letter header: what is wrong and where."""
+    if isinstance(exc, pydantic.ValidationError):
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'][1:]) or '(body)'}: {err['msg']}"
+            for err in exc.errors(include_url=False, include_input=False)
+        )
+        return f"contract violation: {problems}"
+    if isinstance(exc, json.JSONDecodeError):
+        return f"not valid JSON: {exc}"
+    if isinstance(exc, UnicodeDecodeError):
+        return f"not UTF-8: {exc}"
     if is_bad_message(exc):
         return f"{type(exc).__name__}: {exc}"
     return "".join(traceback.format_exception_only(type(exc), exc)).strip()

@@ -6,6 +6,7 @@ settings; the README's settings table lists them all.
 
 from __future__ import annotations
 
+import os
 import re
 from typing import ClassVar, Literal
 
@@ -26,7 +27,9 @@ class ServiceSettings(BaseSettings):
         "", description="prefix for topics, consumer groups and databases (a shared cluster, a test run)"
     )
     http_host: str = Field("127.0.0.1", description="address the HTTP API and health endpoint bind to")
-    http_port: int | None = Field(None, description="HTTP port; each service has its own default")
+    http_port: int | None = Field(
+        None, description="HTTP port for all services; KEFU_<SERVICE>_HTTP_PORT for one; defaults 8101-8105"
+    )
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
     log_format: Literal["json", "console"] = Field("json", description="json for machines, console for people")
     retry_initial_s: float = Field(0.2, gt=0, description="first back-off after a transient failure")
@@ -40,6 +43,12 @@ class ServiceSettings(BaseSettings):
         if not re.fullmatch(r"[a-z0-9_]{0,32}", value):
             raise ValueError("KEFU_NAMESPACE must be 0-32 characters of a-z, 0-9 and _")
         return value
+
+    def model_post_init(self, _context: object) -> None:
+        """``KEFU_<SERVICE>_HTTP_PORT`` beats ``KEFU_HTTP_PORT``, so services on one host can each have a port."""
+        own = os.environ.get(f"KEFU_{self.service.upper()}_HTTP_PORT")
+        if own:
+            self.http_port = int(own)
 
     @property
     def topics(self) -> Topics:

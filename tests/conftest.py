@@ -1,0 +1,66 @@
+"""Fixtures shared by the integration and end-to-end tests.
+
+Every test gets its own namespace (topic prefix, consumer groups, databases), so
+tests share one Kafka and one store without seeing each other's data.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaProducer
+from pymongo import AsyncMongoClient
+
+from support.infra import Infra, start_infra
+from support.services import ServiceProcess
+
+
+@pytest.fixture(scope="session")
+def infra() -> Iterator[Infra]:
+    with ExitStack() as stack:
+        yield start_infra(stack)
+
+
+@pytest.fixture
+def namespace() -> str:
+    return "t" + uuid.uuid4().hex[:12]
+
+
+@pytest.fixture
+async def mongo(infra: Infra) -> AsyncIterator[AsyncMongoClient[dict[str, Any]]]:
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(infra.mongo_url, tz_aware=True)
+    yield client
+    await client.close()
+
+
+@pytest.fixture
+async def producer(infra: Infra) -> AsyncIterator[AIOKafkaProducer]:
+    p = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap, enable_idempotence=True, acks="all", linger_ms=5)
+    await p.start()
+    yield p
+    await p.stop()
+
+
+@pytest.fixture
+def services(infra: Infra, namespace: str, tmp_path: Path) -> Iterator[Any]:
+    """Factory: ``services("intake", "routing")`` starts those services (each its own process)."""
+    started: list[ServiceProcess] = []
+
+    def start(*names: str, wait: bool = True, **env: str) -> list[ServiceProcess]:
+        procs = [ServiceProcess(n, infra, namespace, tmp_path, extra_env=env) for n in names]
+        for p in procs:
+            p.start(wait=False)
+            started.append(p)
+        if wait:
+            for p in procs:
+                p.wait_healthy()
+        return procs
+
+    yield start
+    for p in started:
+        p.stop(timeout=20)

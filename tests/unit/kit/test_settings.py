@@ -1,0 +1,33 @@
+import pytest
+from kefu_intake.settings import Settings as IntakeSettings
+from kefu_routing.settings import Settings as RoutingSettings
+
+
+def test_each_service_has_its_own_group_database_and_port(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("KEFU_NAMESPACE", raising=False)
+    monkeypatch.delenv("KEFU_HTTP_PORT", raising=False)
+    intake, routing = IntakeSettings(), RoutingSettings()
+    assert (intake.group_id, intake.database) == ("kefu-intake", "kefu_intake")
+    assert (routing.group_id, routing.database) == ("kefu-routing", "kefu_routing")
+    assert intake.port != routing.port
+
+
+def test_namespace_prefixes_topics_groups_and_databases(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KEFU_NAMESPACE", "staging")
+    s = IntakeSettings()
+    assert s.topics("call.received") == "staging.call.received"
+    assert s.group_id == "staging.kefu-intake"
+    assert s.database == "staging_kefu_intake"
+
+
+def test_bad_namespace_is_refused_with_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KEFU_NAMESPACE", "Bad Name!")
+    with pytest.raises(ValueError, match="KEFU_NAMESPACE"):
+        IntakeSettings()
+
+
+def test_service_specific_port_overrides_the_shared_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KEFU_HTTP_PORT", "9000")
+    monkeypatch.setenv("KEFU_INTAKE_HTTP_PORT", "9101")
+    assert IntakeSettings().port == 9101
+    assert RoutingSettings().port == 9000
