@@ -15,7 +15,7 @@ from .settings import Settings
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    kit = ServiceKit(settings)
+    kit = ServiceKit(settings, stats=("contacts", "customers"))
     kit.on_startup(ensure_indexes)
     archive, contacts = CustomerArchive(kit.db), ContactLog(kit.db)
     case_opened = publisher_for(kit.broker, settings, CASE_OPENED)

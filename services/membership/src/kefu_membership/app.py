@@ -23,7 +23,7 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    kit = ServiceKit(settings)
+    kit = ServiceKit(settings, stats=("activities",))
     kit.on_startup(ensure_indexes)
     activities = kit.db.activities
 

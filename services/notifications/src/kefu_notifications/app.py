@@ -15,7 +15,7 @@ from .store import NotificationStore, ensure_indexes, notification_id
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    kit = ServiceKit(settings)
+    kit = ServiceKit(settings, stats=("notifications",))
     kit.on_startup(ensure_indexes)
     store = NotificationStore(kit.db)
 

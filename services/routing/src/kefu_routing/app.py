@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, HTTPException
+from fastapi import APIRouter, FastAPI, HTTPException, Query
 from kefu_contracts import CASE_ASSIGNED, CASE_OPENED, CaseOpened
 from kefu_kit import ServiceKit, publish_event, publisher_for, subscriber_options
 
@@ -15,7 +15,7 @@ from .settings import Settings
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    kit = ServiceKit(settings)
+    kit = ServiceKit(settings, stats=("cases",))
     kit.on_startup(ensure_indexes)
     store = CaseStore(kit.db)
     case_assigned = publisher_for(kit.broker, settings, CASE_ASSIGNED)
@@ -26,6 +26,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await publish_event(case_assigned, await open_case(event, store))
 
     router = APIRouter(prefix="/cases", tags=["cases"])
+
+    @router.get("")
+    async def list_cases(
+        department: str | None = None,
+        status: str | None = None,
+        kind: str | None = None,
+        project: str | None = None,
+        limit: int = Query(20, ge=1, le=500),
+        skip: int = Query(0, ge=0),
+    ) -> list[dict[str, Any]]:
+        """Cases, newest first, filtered by department, status, kind and project."""
+        filters = {"department": department, "status": status, "kind": kind, "project": project}
+        return await store.find({k: v for k, v in filters.items() if v is not None}, limit=limit, skip=skip)
 
     @router.get("/{case_id}")
     async def get_case(case_id: str) -> dict[str, Any]:

@@ -26,7 +26,7 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    kit = ServiceKit(settings)
+    kit = ServiceKit(settings, stats=("return_visits",))
     kit.on_startup(ensure_indexes)
     visits = kit.db.return_visits
 

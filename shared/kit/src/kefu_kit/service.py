@@ -34,8 +34,9 @@ StartupHook = Callable[[AsyncDatabase[dict[str, Any]]], Awaitable[None]]
 class ServiceKit:
     """Broker, store, metrics and lifecycle of one service."""
 
-    def __init__(self, settings: ServiceSettings) -> None:
+    def __init__(self, settings: ServiceSettings, stats: tuple[str, ...] = ()) -> None:
         self.settings = settings
+        self.stats_collections = stats
         self.registry = CollectorRegistry()
         self.guard = ConsumeGuard(settings, self.registry)
         self.broker = make_broker(settings, self.guard, self.registry)
@@ -100,6 +101,12 @@ class ServiceKit:
         async def health() -> JSONResponse:
             ok, body = await self.health()
             return JSONResponse(body, status_code=200 if ok else 503)
+
+        @app.get("/stats", tags=["operations"])
+        async def stats() -> dict[str, Any]:
+            """Document counts of the service's main collections (for the demo and a quick look)."""
+            counts = {name: await self.db[name].count_documents({}) for name in self.stats_collections}
+            return {"service": self.settings.service, "counts": counts}
 
         @app.get("/metrics", tags=["operations"])
         async def metrics() -> Response:

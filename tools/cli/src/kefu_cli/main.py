@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from . import publish_calls
+from . import demo, publish_calls
 
-COMMANDS = {"publish-calls": publish_calls.main}
+COMMANDS = {"publish-calls": publish_calls.main, "demo-summary": demo.main}
 
 
 def main(argv: list[str] | None = None) -> int:

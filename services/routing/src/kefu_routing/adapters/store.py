@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from kefu_kit import insert_once
-from pymongo import ASCENDING
+from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
 
@@ -24,6 +24,10 @@ class CaseStore:
 
     async def get(self, case_id: str) -> dict[str, Any] | None:
         return await self.cases.find_one({"_id": case_id})
+
+    async def find(self, filters: dict[str, Any], limit: int, skip: int = 0) -> list[dict[str, Any]]:
+        cursor = self.cases.find(filters).sort("opened_at", DESCENDING).skip(skip).limit(limit)
+        return await cursor.to_list()
 
     async def open(self, case: dict[str, Any]) -> dict[str, Any]:
         """Store a new case; when it exists already (redelivery) return the stored one."""

@@ -1,0 +1,65 @@
+# kefu: the two commands a newcomer needs are `make demo` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PY := .venv/bin/python
+STACK := deploy/local/stack.sh
+SERVICES := deploy/local/services.sh
+CALLS ?= 20000
+KEEP ?= 0
+
+.PHONY: help setup stack stack-stop up down demo test test-unit bench schemas asyncapi clean
+
+help:
+	@echo "make demo    set up everything, run the five services, replay the sample contacts, show what happened"
+	@echo "make test    set up everything and run the whole test suite on real Kafka and a real store"
+	@echo "make up      start Kafka, the store and the five services in the background; make down stops them"
+	@echo "make bench   end-to-end throughput and latency against a bare Kafka relay (CALLS=$(CALLS))"
+	@echo "make schemas regenerate the pinned contract schemas (review the diff!)"
+	@echo "make asyncapi write each service's AsyncAPI document to docs/asyncapi/"
+
+setup:
+	@scripts/bootstrap.sh
+
+stack:
+	@$(STACK) start
+
+stack-stop:
+	@$(STACK) stop
+
+up: setup stack
+	@eval "$$($(STACK) env)" && $(SERVICES) up
+	@$(STACK) env | sed 's/^export /  /'
+
+down:
+	@$(SERVICES) down
+	@$(STACK) stop
+
+demo: setup stack
+	@set -e; eval "$$($(STACK) env)"; \
+	if $(SERVICES) status | grep -q running; then echo "demo: services are already running; 'make down' first" >&2; exit 1; fi; \
+	export KEFU_NAMESPACE=demo$$(date +%s); echo "demo: namespace $$KEFU_NAMESPACE (topics, groups and databases of this run)"; \
+	trap 'if [ "$(KEEP)" != 1 ]; then $(SERVICES) down; $(STACK) stop; else echo "demo: still running (KEEP=1); make down stops it"; fi' EXIT; \
+	$(SERVICES) up; \
+	n=$$(grep -c . tools/cli/src/kefu_cli/data/sample_calls.jsonl); \
+	echo "demo: publishing $$n sample contacts to $$KEFU_NAMESPACE.call.received"; \
+	.venv/bin/kefu-publish-calls --sample $$n; \
+	.venv/bin/kefu demo-summary --expect $$n
+
+test: setup
+	@$(STACK) install
+	@scripts/run-tests.sh
+
+test-unit: setup
+	@.venv/bin/pytest -q tests/unit tests/contracts
+
+bench: setup stack
+	@eval "$$($(STACK) env)" && $(PY) -m kefu_cli.bench --calls $(CALLS)
+
+schemas: setup
+	@KEFU_UPDATE_SCHEMAS=1 .venv/bin/pytest -q tests/contracts
+
+asyncapi: setup
+	@scripts/asyncapi.sh
+
+clean:
+	rm -rf .venv .pytest_cache

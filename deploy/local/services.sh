@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Runs the five kefu services as background processes on this machine.
+#
+#   deploy/local/services.sh up       start every service not yet running, wait for /health
+#   deploy/local/services.sh down     SIGTERM each (graceful: in-flight messages finish and commit)
+#   deploy/local/services.sh status   one line per service
+#
+# Logs: .stack/logs/<service>.log; pids: .stack/run/<service>.pid. Settings come
+# from the environment (KEFU_KAFKA_BOOTSTRAP, KEFU_MONGO_URL, ...; see README).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+STACK_DIR=${KEFU_STACK_DIR:-$PWD/.stack}
+RUN_DIR=$STACK_DIR/run
+LOG_DIR=$STACK_DIR/logs
+PY=$PWD/.venv/bin/python
+SERVICES=${KEFU_SERVICES:-"intake routing notifications surveys membership"}
+declare -A PORT=([intake]=8101 [routing]=8102 [notifications]=8103 [surveys]=8104 [membership]=8105)
+mkdir -p "$RUN_DIR" "$LOG_DIR"
+
+port_of() {
+    local var="KEFU_${1^^}_HTTP_PORT"
+    echo "${!var:-${PORT[$1]}}"
+}
+
+running() {
+    local pidfile=$RUN_DIR/$1.pid
+    [[ -f $pidfile ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null
+}
+
+healthy() {
+    "$PY" - "$1" <<'PY' 2>/dev/null
+import sys, urllib.request
+try:
+    with urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/health", timeout=2) as r:
+        sys.exit(0 if r.status == 200 else 1)
+except Exception:
+    sys.exit(1)
+PY
+}
+
+up() {
+    [[ -x $PY ]] || { echo "services: no .venv; run 'make setup' first" >&2; exit 1; }
+    for s in $SERVICES; do
+        if running "$s"; then continue; fi
+        KEFU_HTTP_PORT=$(port_of "$s") nohup "$PY" -m "kefu_$s" >>"$LOG_DIR/$s.log" 2>&1 &
+        echo $! >"$RUN_DIR/$s.pid"
+    done
+    for s in $SERVICES; do
+        local port deadline=$((SECONDS + 120))
+        port=$(port_of "$s")
+        until healthy "$port"; do
+            if ! running "$s"; then echo "services: $s exited; last lines of $LOG_DIR/$s.log:" >&2; tail -n 30 "$LOG_DIR/$s.log" >&2; exit 1; fi
+            if ((SECONDS > deadline)); then echo "services: $s not healthy after 120s" >&2; tail -n 30 "$LOG_DIR/$s.log" >&2; exit 1; fi
+            sleep 0.3
+        done
+        printf 'services: %-13s http://127.0.0.1:%s  (health /health, metrics /metrics, log %s)\n' "$s" "$port" "$LOG_DIR/$s.log"
+    done
+}
+
+down() {
+    for s in $SERVICES; do
+        running "$s" || { rm -f "$RUN_DIR/$s.pid"; continue; }
+        kill -TERM "$(cat "$RUN_DIR/$s.pid")"
+    done
+    for s in $SERVICES; do
+        local deadline=$((SECONDS + 30))
+        while running "$s" && ((SECONDS < deadline)); do sleep 0.2; done
+        if running "$s"; then kill -KILL "$(cat "$RUN_DIR/$s.pid")"; echo "services: $s killed after 30s" >&2; fi
+        rm -f "$RUN_DIR/$s.pid"
+    done
+    echo "services: stopped"
+}
+
+status() {
+    for s in $SERVICES; do
+        if running "$s"; then printf '%-13s running pid=%s port=%s\n' "$s" "$(cat "$RUN_DIR/$s.pid")" "$(port_of "$s")"
+        else printf '%-13s stopped\n' "$s"; fi
+    done
+}
+
+case "${1:-}" in
+    up) up ;;
+    down) down ;;
+    status) status ;;
+    *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+esac
