@@ -428,10 +428,11 @@ launch() {
     local name=$1 out=$2
     shift 2
     mkdir -p "$RUN_DIR" "$LOG_DIR"
+    # 9>&- : the server must not inherit the lock fd (it would hold the lock while it runs).
     if command -v setsid >/dev/null 2>&1; then
-        setsid "$@" </dev/null >>"$out" 2>&1 &
+        setsid "$@" </dev/null >>"$out" 2>&1 9>&- &
     else
-        nohup "$@" </dev/null >>"$out" 2>&1 &
+        nohup "$@" </dev/null >>"$out" 2>&1 9>&- &
     fi
     printf '%s\n' "$!" >"$RUN_DIR/$name.pid"
 }

@@ -21,38 +21,39 @@ from .domain.identity import UnidentifiableCaller, identify
 
 async def receive_call(call: CallReceived, archive: CustomerArchive, contacts: ContactLog) -> CaseOpened:
     """Record ``call`` (once) and return the ``case.opened`` event it leads to."""
-    existing = await contacts.get(call.event_id)
-    if existing is None:
-        try:
-            identity = identify(call.caller)
-        except UnidentifiableCaller as exc:
-            raise BadMessage(str(exc)) from exc
-        prop = call.property.model_dump(exclude_none=True) if call.property else None
-        customer_id = await archive.find_or_create(identity, name=call.caller.name, prop=prop, seen_at=call.occurred_at)
-        text = "\n".join(part for part in (call.subject, call.body) if part)
-        result = classify(text, call.kind.value if call.kind else None)
-        contact: dict[str, Any] = {
-            "_id": call.event_id,
-            "customer_id": customer_id,
-            "channel": call.channel.value,
-            "received_at": call.occurred_at,
-            "recorded_at": datetime.now(timezone.utc),
-            "property": prop,
-            "subject": call.subject,
-            "body": call.body,
-            "external_ref": call.external_ref,
-            "agent_id": call.agent_id,
-            "classification": {
-                "kind": result.kind,
-                "by": "agent" if call.kind else "rules",
-                "category": result.category,
-                "urgent_flags": list(result.urgent_flags),
-                "rules": list(result.rules),
-            },
-            "case_id": derived_event_id("case", call.event_id),
-            "correlation_id": call.correlation_id or call.event_id,
-        }
-        existing = await contacts.record(contact)
+    try:
+        identity = identify(call.caller)
+    except UnidentifiableCaller as exc:
+        raise BadMessage(str(exc)) from exc
+    prop = call.property.model_dump(exclude_none=True) if call.property else None
+    # Idempotent side effects first (a redelivery repeats them harmlessly), then the
+    # contact insert, which decides: a duplicate returns the first delivery's decisions.
+    customer_id = await archive.find_or_create(identity, name=call.caller.name, prop=prop, seen_at=call.occurred_at)
+    text = "\n".join(part for part in (call.subject, call.body) if part)
+    result = classify(text, call.kind.value if call.kind else None)
+    contact: dict[str, Any] = {
+        "_id": call.event_id,
+        "customer_id": customer_id,
+        "caller_name": call.caller.name,
+        "channel": call.channel.value,
+        "received_at": call.occurred_at,
+        "recorded_at": datetime.now(timezone.utc),
+        "property": prop,
+        "subject": call.subject,
+        "body": call.body,
+        "external_ref": call.external_ref,
+        "agent_id": call.agent_id,
+        "classification": {
+            "kind": result.kind,
+            "by": "agent" if call.kind else "rules",
+            "category": result.category,
+            "urgent_flags": list(result.urgent_flags),
+            "rules": list(result.rules),
+        },
+        "case_id": derived_event_id("case", call.event_id),
+        "correlation_id": call.correlation_id or call.event_id,
+    }
+    existing = await contacts.record(contact)
     return _case_opened(existing)
 
 

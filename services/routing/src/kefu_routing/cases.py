@@ -13,37 +13,37 @@ from .domain.assignment import RuleTable, default_rules
 
 async def open_case(event: CaseOpened, store: CaseStore, rules: RuleTable | None = None) -> CaseAssigned:
     """Store the case with its department (once) and return the ``case.assigned`` it leads to."""
-    case = await store.get(event.case_id)
-    if case is None:
-        table = rules or default_rules()
-        text = "\n".join(p for p in (event.subject, event.body) if p)
-        department, rule = table.assign(event.kind.value, event.category, event.project, text)
-        now = datetime.now(timezone.utc)
-        case = await store.open(
-            {
-                "_id": event.case_id,
-                "status": "assigned",
-                "kind": event.kind.value,
-                "category": event.category,
-                "urgent_flags": event.urgent_flags,
-                "customer_id": event.customer_id,
-                "channel": event.channel.value,
-                "project": event.project,
-                "building": event.building,
-                "unit": event.unit,
-                "subject": event.subject,
-                "body": event.body,
-                "department": department,
-                "assignment_rule": rule,
-                "opened_at": event.occurred_at,
-                "correlation_id": event.correlation_id,
-                "opened_event_id": event.event_id,
-                "timeline": [
-                    {"at": now, "status": "opened", "event_id": event.event_id},
-                    {"at": now, "status": "assigned", "department": department, "rule": rule},
-                ],
-            }
-        )
+    table = rules or default_rules()
+    text = "\n".join(p for p in (event.subject, event.body) if p)
+    department, rule = table.assign(event.kind.value, event.category, event.project, text)
+    now = datetime.now(timezone.utc)
+    # Insert first: on a redelivery the insert fails on the unique _id and the stored case
+    # (with the first delivery's decisions) is returned instead.
+    case = await store.open(
+        {
+            "_id": event.case_id,
+            "status": "assigned",
+            "kind": event.kind.value,
+            "category": event.category,
+            "urgent_flags": event.urgent_flags,
+            "customer_id": event.customer_id,
+            "channel": event.channel.value,
+            "project": event.project,
+            "building": event.building,
+            "unit": event.unit,
+            "subject": event.subject,
+            "body": event.body,
+            "department": department,
+            "assignment_rule": rule,
+            "opened_at": event.occurred_at,
+            "correlation_id": event.correlation_id,
+            "opened_event_id": event.event_id,
+            "timeline": [
+                {"at": now, "status": "opened", "event_id": event.event_id},
+                {"at": now, "status": "assigned", "department": department, "rule": rule},
+            ],
+        }
+    )
     return _case_assigned(case)
 
 
