@@ -479,25 +479,27 @@ format_kafka_storage() {
     [[ -f $KAFKA_DATA/meta.properties ]] && return 0
     mkdir -p "$KAFKA_DATA"
     if [[ ! -s $KAFKA_CLUSTER_ID_FILE ]]; then
-        # 16 random bytes, url-safe base64 without padding (what `kafka-storage random-uuid` prints).
-        head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n' >"$KAFKA_CLUSTER_ID_FILE"
+        # 16 random bytes, url-safe base64 without padding (what `kafka-storage random-uuid` prints);
+        # like Kafka's Uuid.randomUuid, never starting with '-' (it would read as an option).
+        local id="-"
+        while [[ $id == -* ]]; do
+            id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
+        done
+        printf '%s' "$id" >"$KAFKA_CLUSTER_ID_FILE"
     fi
     local cid logfile=$LOG_DIR/kafka-format.log
     cid=$(<"$KAFKA_CLUSTER_ID_FILE")
     log "formatting Kafka storage (cluster id $cid, first time only)..."
     local -a jcmd
     mapfile -d '' jcmd < <(kafka_java)
-    if ! "${jcmd[@]}" kafka.tools.StorageTool format --standalone -t "$cid" -c "$KAFKA_CONF" >"$logfile" 2>&1; then
+    if ! "${jcmd[@]}" kafka.tools.StorageTool format --standalone --cluster-id="$cid" --config="$KAFKA_CONF" >"$logfile" 2>&1; then
         show_tail "$logfile"
         die "kafka storage format failed (see $logfile)"
     fi
     printf '%s\n' "$CONTROLLER_PORT" >"$KAFKA_HOME/formatted-controller-port"
 }
 
-start_kafka() {
-    kafka_already_running && return 0
-    require_port_free "$KAFKA_PORT" "Kafka broker" KEFU_KAFKA_PORT
-    require_port_free "$CONTROLLER_PORT" "Kafka KRaft controller" KEFU_KAFKA_CONTROLLER_PORT
+start_kafka() {  # callers checked kafka_already_running and the ports
     render_kafka_conf
     format_kafka_storage
     rotate_log "$LOG_DIR/kafka.log" "$LOG_DIR/kafka.out"
@@ -506,7 +508,6 @@ start_kafka() {
     log "starting Kafka $KAFKA_VERSION on $HOST:$KAFKA_PORT (controller $CONTROLLER_PORT)..."
     launch kafka "$LOG_DIR/kafka.out" "${jcmd[@]}" kafka.Kafka "$KAFKA_CONF"
     printf '%s %s\n' "$KAFKA_PORT" "$CONTROLLER_PORT" >"$RUN_DIR/kafka.ports"
-    KAFKA_LAUNCHED=1
 }
 
 mongo_already_running() {
@@ -524,9 +525,7 @@ mongo_already_running() {
     die "this stack's MongoDB-wire server already runs (pid $pid) on port '${ports:-?}', not $MONGO_PORT: run '$0 stop' first"
 }
 
-start_mongo() {
-    mongo_already_running && return 0
-    require_port_free "$MONGO_PORT" "MongoDB-wire server" KEFU_MONGO_PORT
+start_mongo() {  # callers checked mongo_already_running and the port
     local out=$LOG_DIR/mongo.out
     rotate_log "$out" "$LOG_DIR/ferretdb.log" "$LOG_DIR/mongod.log"
     case $MONGO_IMPL in
@@ -591,13 +590,24 @@ kafka_healthy() {
     grep -q 'Kafka Server started' "$LOG_DIR/kafka.log" 2>/dev/null && kafka_probe
 }
 
-KAFKA_LAUNCHED=0
 cmd_start() {
     local t0=$SECONDS
+    mkdir -p "$LOG_DIR" "$RUN_DIR"
     install_kafka
     install_mongo
-    start_kafka
-    start_mongo
+    # Check everything before launching anything, so a port conflict starts nothing.
+    local want_kafka=1 want_mongo=1
+    if kafka_already_running; then want_kafka=0; fi
+    if mongo_already_running; then want_mongo=0; fi
+    if ((want_kafka)); then
+        require_port_free "$KAFKA_PORT" "Kafka broker" KEFU_KAFKA_PORT
+        require_port_free "$CONTROLLER_PORT" "Kafka KRaft controller" KEFU_KAFKA_CONTROLLER_PORT
+    fi
+    if ((want_mongo)); then
+        require_port_free "$MONGO_PORT" "MongoDB-wire server" KEFU_MONGO_PORT
+    fi
+    if ((want_kafka)); then start_kafka; fi
+    if ((want_mongo)); then start_mongo; fi
     local failed=0
     if ! wait_healthy kafka kafka_healthy "$LOG_DIR/kafka.log" "$LOG_DIR/kafka.out"; then failed=1; fi
     if ! wait_healthy mongo mongo_probe "$(mongo_logfile)" "$LOG_DIR/mongo.out"; then failed=1; fi
