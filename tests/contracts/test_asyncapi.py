@@ -1,0 +1,31 @@
+"""Each service's AsyncAPI document names the topics it consumes and publishes, with contract payloads."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+EXPECTED = {
+    "intake": ({"call.received"}, {"case.opened"}),
+    "routing": ({"case.opened"}, {"case.assigned"}),
+    "notifications": ({"case.assigned"}, set()),
+    "surveys": ({"repair.completed"}, set()),
+    "membership": ({"survey.answered"}, set()),
+}
+
+
+@pytest.mark.parametrize("service", sorted(EXPECTED))
+def test_asyncapi_document_lists_the_service_topics(service: str, tmp_path) -> None:
+    out = tmp_path / f"{service}.json"
+    subprocess.run(
+        [sys.executable, "-m", "faststream", "docs", "gen", f"kefu_{service}.asyncapi:app", "-o", str(out)],
+        check=True, capture_output=True,
+    )
+    doc = json.loads(out.read_text())
+    assert doc["asyncapi"].startswith("3.")
+    addresses = {ch["address"]: name for name, ch in doc["channels"].items()}
+    consumes, publishes = EXPECTED[service]
+    assert consumes | publishes == set(addresses)
+    schemas = json.dumps(doc["components"]["schemas"])
+    assert "event_id" in schemas and "occurred_at" in schemas
