@@ -292,7 +292,8 @@ install_kafka() {
     rm -rf "$KAFKA_LIB"
     mv "$tmp" "$KAFKA_LIB"
     kafka_stamp >"$KAFKA_LIB/.stamp"
-    log "Kafka $KAFKA_VERSION: $(ls "$KAFKA_LIB"/*.jar | wc -l | tr -d ' ') jars in $KAFKA_LIB ($((SECONDS - t0))s)"
+    found=("$KAFKA_LIB"/*.jar)
+    log "Kafka $KAFKA_VERSION: ${#found[@]} jars in $KAFKA_LIB ($((SECONDS - t0))s)"
 }
 
 # ---------------------------------------------------------------- install: MongoDB-wire server
@@ -324,8 +325,12 @@ build_ferretdb() {
         # `go install ...@version` would work only if the proxy served the module's version
         # list (it checks deprecations), and FerretDB panics at start unless
         # build/version/version.txt exists: so download the module, copy it, add that file, build.
-        if ! dir=$(cd "$FERRET_HOME" && go_env go mod download -json "github.com/FerretDB/FerretDB@$v" 2>>"$logfile" |
-            tee -a "$logfile" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p') || [[ -z $dir || ! -d $dir ]]; then
+        dir=""
+        if (cd "$FERRET_HOME" && go_env go mod download -json "github.com/FerretDB/FerretDB@$v") >"$FERRET_HOME/download.json" 2>>"$logfile"; then
+            dir=$(sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p' "$FERRET_HOME/download.json")
+        fi
+        cat "$FERRET_HOME/download.json" >>"$logfile" 2>/dev/null || true
+        if [[ -z $dir || ! -d $dir ]]; then
             log "FerretDB $v is not available from the Go module proxy"
             continue
         fi
@@ -565,12 +570,12 @@ mongo_logfile() {
 }
 
 wait_healthy() {  # name probe-fn logfile [extra-logfile]
-    local name=$1 probe=$2 logfile=$3 extra=${4:-} deadline=$((SECONDS + START_TIMEOUT)) pid
+    local name=$1 probe=$2 logfile=$3 extra_log=${4:-} deadline=$((SECONDS + START_TIMEOUT)) pid
     while :; do
         if ! pid=$(running_pid "$name"); then
             log "$name exited during startup"
             show_tail "$logfile" 60
-            [[ -z $extra ]] || show_tail "$extra" 20
+            [[ -z $extra_log ]] || show_tail "$extra_log" 20
             rm -f "$RUN_DIR/$name.pid" "$RUN_DIR/$name.ports" "$RUN_DIR/$name.impl"
             return 1
         fi
@@ -578,7 +583,7 @@ wait_healthy() {  # name probe-fn logfile [extra-logfile]
         if ((SECONDS >= deadline)); then
             log "$name did not become healthy within ${START_TIMEOUT}s (pid $pid still running; '$0 stop' stops it)"
             show_tail "$logfile" 60
-            [[ -z $extra ]] || show_tail "$extra" 20
+            [[ -z $extra_log ]] || show_tail "$extra_log" 20
             return 1
         fi
         sleep 0.5
@@ -634,8 +639,8 @@ stop_one() {  # name label
     if pid_alive "$pid"; then
         log "$label did not stop within ${STOP_TIMEOUT}s: sending SIGKILL"
         kill -KILL "$pid" 2>/dev/null || true
-        local i
-        for i in $(seq 1 50); do pid_alive "$pid" || break; sleep 0.1; done
+        local _
+        for _ in $(seq 1 50); do pid_alive "$pid" || break; sleep 0.1; done
     fi
     rm -f "$RUN_DIR/$name.pid" "$RUN_DIR/$name.ports" "$RUN_DIR/$name.impl"
     log "$label stopped"

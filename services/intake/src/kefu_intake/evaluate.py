@@ -1,0 +1,105 @@
+"""``make classify-report``: how well the taxonomy classifies a labelled set of contacts.
+
+    python -m kefu_intake.evaluate data/labelled_contacts.jsonl [--errors]
+
+Reports kind accuracy, per-kind precision and recall, category accuracy on
+contacts whose gold category is set, and per-flag precision/recall of the
+urgency flags. Pure: reads the file, runs the rules, prints.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from .domain.classification import classify, default_taxonomy
+
+
+@dataclass
+class Report:
+    total: int
+    kind_correct: int
+    per_kind: dict[str, tuple[float, float, int]]  # precision, recall, support
+    category_total: int
+    category_correct: int
+    per_flag: dict[str, tuple[float, float, int]]
+    errors: list[str]
+
+    @property
+    def kind_accuracy(self) -> float:
+        return self.kind_correct / self.total if self.total else 0.0
+
+    @property
+    def category_accuracy(self) -> float:
+        return self.category_correct / self.category_total if self.category_total else 0.0
+
+
+def _pr(tp: int, fp: int, fn: int) -> tuple[float, float]:
+    return (tp / (tp + fp) if tp + fp else 1.0, tp / (tp + fn) if tp + fn else 1.0)
+
+
+def evaluate(rows: list[dict]) -> Report:
+    tax = default_taxonomy()
+    tp, fp, fn = Counter(), Counter(), Counter()
+    ftp, ffp, ffn = Counter(), Counter(), Counter()
+    correct = cat_total = cat_correct = 0
+    errors = []
+    for row in rows:
+        text = "\n".join(p for p in (row.get("subject"), row["body"]) if p)
+        got = classify(text)
+        gold = row["kind"]
+        if got.kind == gold:
+            correct += 1
+            tp[gold] += 1
+        else:
+            fp[got.kind] += 1
+            fn[gold] += 1
+            errors.append(f"kind {gold} -> {got.kind} {list(got.rules)}: {text[:90]!r}")
+        if row.get("category"):
+            cat_total += 1
+            if got.category == row["category"]:
+                cat_correct += 1
+            else:
+                errors.append(f"category {row['category']} -> {got.category}: {text[:90]!r}")
+        gold_flags, got_flags = set(row.get("urgent") or []), set(got.urgent_flags)
+        for f in tax.flags:
+            if f in gold_flags and f in got_flags:
+                ftp[f] += 1
+            elif f in got_flags:
+                ffp[f] += 1
+                errors.append(f"flag +{f}: {text[:90]!r}")
+            elif f in gold_flags:
+                ffn[f] += 1
+                errors.append(f"flag -{f}: {text[:90]!r}")
+    per_kind = {k: (*_pr(tp[k], fp[k], fn[k]), tp[k] + fn[k]) for k in tax.priority}
+    per_flag = {f: (*_pr(ftp[f], ffp[f], ffn[f]), ftp[f] + ffn[f]) for f in tax.flags}
+    return Report(len(rows), correct, per_kind, cat_total, cat_correct, per_flag, errors)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m kefu_intake.evaluate")
+    p.add_argument("file", type=Path)
+    p.add_argument("--errors", action="store_true", help="list every misclassification")
+    args = p.parse_args(argv)
+    rows = [json.loads(line) for line in args.file.read_text(encoding="utf-8").splitlines() if line.strip()]
+    r = evaluate(rows)
+    print(f"taxonomy {default_taxonomy().version}; {r.total} labelled contacts from {args.file}")
+    print(f"kind accuracy: {r.kind_accuracy:.1%} ({r.kind_correct}/{r.total})")
+    print(f"{'kind':<12}{'precision':>10}{'recall':>10}{'support':>9}")
+    for kind, (prec, rec, n) in r.per_kind.items():
+        print(f"{kind:<12}{prec:>10.1%}{rec:>10.1%}{n:>9}")
+    print(f"category accuracy (where labelled): {r.category_accuracy:.1%} ({r.category_correct}/{r.category_total})")
+    print(f"{'flag':<20}{'precision':>10}{'recall':>10}{'support':>9}")
+    for flag, (prec, rec, n) in r.per_flag.items():
+        print(f"{flag:<20}{prec:>10.1%}{rec:>10.1%}{n:>9}")
+    if args.errors:
+        print("\n".join(r.errors))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
