@@ -1,10 +1,15 @@
 """``make classify-report``: how well the taxonomy classifies a labelled set of contacts.
 
-    python -m kefu_intake.evaluate data/labelled_contacts.jsonl [--errors]
+    python -m kefu_intake.evaluate data/labelled_contacts.jsonl [--split {all,dev,test}] [--errors]
 
 Reports kind accuracy, per-kind precision and recall, category accuracy on
 contacts whose gold category is set, and per-flag precision/recall of the
 urgency flags. Pure: reads the file, runs the rules, prints.
+
+Split: the file is cut deterministically by line position. The rows whose
+0-based index (among non-blank lines) is a multiple of 5 are the held-out
+``test`` split (64 of 320); the others are ``dev``. Tune the taxonomy by
+reading dev errors only; report test figures, never tune on them.
 """
 
 from __future__ import annotations
@@ -40,6 +45,20 @@ class Report:
 
 def _pr(tp: int, fp: int, fn: int) -> tuple[float, float]:
     return (tp / (tp + fp) if tp + fp else 1.0, tp / (tp + fn) if tp + fn else 1.0)
+
+
+SPLITS = ("all", "dev", "test")
+TEST_EVERY = 5
+
+
+def split_rows(rows: list[dict], split: str) -> list[dict]:
+    """The rows of ``split``: ``test`` is every row whose 0-based index % 5 == 0, ``dev`` the rest."""
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}; expected one of {SPLITS}")
+    if split == "all":
+        return list(rows)
+    want_test = split == "test"
+    return [row for i, row in enumerate(rows) if (i % TEST_EVERY == 0) == want_test]
 
 
 def evaluate(rows: list[dict]) -> Report:
@@ -83,11 +102,19 @@ def evaluate(rows: list[dict]) -> Report:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m kefu_intake.evaluate")
     p.add_argument("file", type=Path)
+    p.add_argument(
+        "--split",
+        choices=SPLITS,
+        default="all",
+        help="which rows to evaluate: test = 0-based line index %% 5 == 0 (held out), dev = the rest, all = both",
+    )
     p.add_argument("--errors", action="store_true", help="list every misclassification")
     args = p.parse_args(argv)
     rows = [json.loads(line) for line in args.file.read_text(encoding="utf-8").splitlines() if line.strip()]
+    n_all = len(rows)
+    rows = split_rows(rows, args.split)
     r = evaluate(rows)
-    print(f"taxonomy {default_taxonomy().version}; {r.total} labelled contacts from {args.file}")
+    print(f"taxonomy {default_taxonomy().version}; split {args.split}: {r.total} of {n_all} labelled contacts from {args.file}")
     print(f"kind accuracy: {r.kind_accuracy:.1%} ({r.kind_correct}/{r.total})")
     print(f"{'kind':<12}{'precision':>10}{'recall':>10}{'support':>9}")
     for kind, (prec, rec, n) in r.per_kind.items():
