@@ -330,6 +330,7 @@ build_ferretdb() {
             dir=$(sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p' "$FERRET_HOME/download.json")
         fi
         cat "$FERRET_HOME/download.json" >>"$logfile" 2>/dev/null || true
+        rm -f "$FERRET_HOME/download.json"
         if [[ -z $dir || ! -d $dir ]]; then
             log "FerretDB $v is not available from the Go module proxy"
             continue
@@ -402,7 +403,7 @@ install_mongo() {
             MONGO_IMPL=ferretdb
         else
             date >"$FERRET_HOME/build-failed"
-            log "FerretDB could not be built: FALLING BACK to de.bwaldvogel mongo-java-server (less MongoDB-compatible)"
+            log "FerretDB could not be built: FALLING BACK to de.bwaldvogel mongo-java-server (H2 store; a different MongoDB emulation than FerretDB)"
             install_mongo_java
             MONGO_IMPL=mongo-java
         fi ;;

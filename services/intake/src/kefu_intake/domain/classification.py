@@ -2,12 +2,35 @@
 
 The rules are data (``taxonomy.toml``, reviewed by the after-sales supervisor
 who keeps the knowledge base); this module only applies them. Every rule that
-fired is returned, so a case shows why it was classified as it was.
+fired is returned, so a case shows why it was classified as it was. Pure
+Python, deterministic, no learned weights.
 
-Scoring: each kind rule that matches adds its weight to its kind; the kind with
-the highest score wins, ties broken by the taxonomy's ``priority`` order (a
-complaint outranks a repair request, which outranks an inquiry...). With no
-match the contact is an inquiry: someone asked us something.
+How a text is classified:
+
+1. **Urgent flags are found first** (``urgent_rule``): a hazard or an
+   escalation threat stated in the text.
+2. **Kind**: each kind rule that matches adds its weight to its kind, and each
+   ``kind_prior`` whose flag was found adds its weight too (a gas smell
+   reported now leans to a repair; a threat to go to the media leans to a
+   complaint). The kind with the highest score wins, ties broken by the
+   taxonomy's ``priority`` order. With no match the contact is the default
+   kind (an inquiry: someone asked us something). An agent's kind, when given,
+   wins over all of this.
+3. **Category**: only for the kinds in ``[categories] kinds`` (repairs and
+   complaints about a defect). The category rules' weights are summed per
+   category; the highest wins, ties broken by ``[categories] tie_break``.
+   A kind listed in ``[categories] always`` (repair) falls back to
+   ``[categories] fallback`` (other); a kind listed in ``[categories] evidence``
+   gets a category only when a rule of the named kind also fired (a complaint
+   is about a defect only when the text describes one).
+4. **Flags are kept** only for the kinds their rule allows (``kinds``,
+   defaulting to ``[urgent] kinds``): a preventive suggestion, a question
+   about a hazard or thanks for a past rescue names no hazard now.
+
+A rule matches when any of its ``any`` words is found and, for each group in
+``all``, one word of that group is found, and none of its ``unless`` words is
+found. A ``negatable`` rule ignores a word preceded, in the same clause, by a
+negation from ``[negation]`` ("不满意" does not count as "满意").
 """
 
 from __future__ import annotations
@@ -19,17 +42,69 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+_CLAUSE_END = re.compile(r"[，。,.!！?？;；:：\n]")
+_WORD = re.compile(r"[a-z']+")
+
+
+@dataclass(frozen=True)
+class Negation:
+    """Words that negate what follows them in the same clause."""
+
+    prefixes: tuple[str, ...] = ()  # Chinese, looked for in the ``window`` characters before a match
+    window: int = 3
+    words: tuple[str, ...] = ()  # English, looked for in the ``words_window`` words before a match
+    words_window: int = 3
+
+    def negates(self, text: str, start: int) -> bool:
+        before = text[:start]
+        clause = _CLAUSE_END.split(before)[-1]
+        if any(p in clause[-self.window :] for p in self.prefixes if self.window):
+            return True
+        if self.words:
+            tail = _WORD.findall(clause.lower())[-self.words_window :]
+            return any(w in self.words or w.endswith("n't") for w in tail)
+        return False
+
 
 @dataclass(frozen=True)
 class Rule:
     id: str
     target: str  # a kind, a category or an urgency flag
     weight: float
-    patterns: tuple[re.Pattern[str], ...]
-    unless: tuple[re.Pattern[str], ...] = ()
+    patterns: tuple[re.Pattern[str], ...]  # any of these...
+    unless: tuple[re.Pattern[str], ...] = ()  # ...and none of these
+    groups: tuple[tuple[re.Pattern[str], ...], ...] = ()  # ...and one of each group
+    negatable: bool = False
+    kinds: tuple[str, ...] = ()  # category and urgent rules: only for these kinds (empty: any)
 
-    def matches(self, text: str) -> bool:
-        return any(p.search(text) for p in self.patterns) and not any(u.search(text) for u in self.unless)
+    def matches(self, text: str, negation: Negation | None = None) -> bool:
+        neg = negation if self.negatable else None
+        if self.patterns and not _found(self.patterns, text, neg):
+            return False
+        if not all(_found(group, text, neg) for group in self.groups):
+            return False
+        return not any(u.search(text) for u in self.unless)
+
+    def allows(self, kind: str) -> bool:
+        return not self.kinds or kind in self.kinds
+
+
+def _found(patterns: tuple[re.Pattern[str], ...], text: str, negation: Negation | None) -> bool:
+    for p in patterns:
+        for m in p.finditer(text):
+            if negation is None or not negation.negates(text, m.start()):
+                return True
+    return False
+
+
+@dataclass(frozen=True)
+class KindPrior:
+    """An urgent flag found in the text adds ``weight`` to ``kind``."""
+
+    id: str
+    flags: tuple[str, ...]
+    kind: str
+    weight: float
 
 
 @dataclass(frozen=True)
@@ -42,6 +117,13 @@ class Taxonomy:
     urgent_rules: tuple[Rule, ...]
     categories: tuple[str, ...]
     flags: tuple[str, ...]
+    kind_priors: tuple[KindPrior, ...] = ()
+    negation: Negation = field(default_factory=Negation)
+    category_kinds: tuple[str, ...] = ()  # kinds that get a category (empty: every kind)
+    category_always: tuple[str, ...] = ()  # kinds that always get one (the fallback when nothing matches)
+    category_fallback: str | None = None
+    category_evidence: dict[str, str] = field(default_factory=dict)  # kind -> kind whose rule must have fired
+    category_tie_break: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -53,51 +135,157 @@ class Classification:
     scores: dict[str, float] = field(default_factory=dict)
 
 
-def _compile(words: list[str]) -> tuple[re.Pattern[str], ...]:
+def _compile(words: list[str], where: str) -> tuple[re.Pattern[str], ...]:
+    if not isinstance(words, list) or not all(isinstance(w, str) and w for w in words):
+        raise ValueError(f"{where}: expected a list of non-empty strings")
     out = []
     for word in words:
         if word.startswith("re:"):
-            out.append(re.compile(word[3:], re.IGNORECASE))
+            try:
+                out.append(re.compile(word[3:], re.IGNORECASE))
+            except re.error as exc:
+                raise ValueError(f"{where}: bad regular expression {word!r}: {exc}") from exc
         elif word.isascii():
-            out.append(re.compile(r"\b" + re.escape(word) + r"\b", re.IGNORECASE))
+            # word boundaries only where the word itself starts / ends with a word character
+            left = r"\b" if re.match(r"\w", word) else ""
+            right = r"\b" if re.search(r"\w$", word) else ""
+            out.append(re.compile(left + re.escape(word) + right, re.IGNORECASE))
         else:
             out.append(re.compile(re.escape(word)))
     return tuple(out)
 
 
-def _rules(entries: list[dict[str, Any]], key: str) -> tuple[Rule, ...]:
-    return tuple(
-        Rule(
-            id=e["id"],
-            target=e[key],
-            weight=float(e.get("weight", 1.0)),
-            patterns=_compile(e["any"]),
-            unless=_compile(e.get("unless", [])),
+_RULE_KEYS = {"id", "any", "all", "unless", "weight", "negatable", "kinds"}
+
+
+def _rules(entries: list[dict[str, Any]], key: str, default_kinds: tuple[str, ...] = ()) -> tuple[Rule, ...]:
+    rules = []
+    for e in entries:
+        rid = e.get("id")
+        if not isinstance(rid, str) or not rid:
+            raise ValueError(f"a {key} rule has no id")
+        unknown = set(e) - _RULE_KEYS - {key}
+        if unknown:
+            raise ValueError(f"rule {rid} has unknown fields {sorted(unknown)}")
+        if key not in e:
+            raise ValueError(f"rule {rid} names no {key}")
+        if not e.get("any") and not e.get("all"):
+            raise ValueError(f"rule {rid} has neither 'any' nor 'all' words")
+        groups = e.get("all", [])
+        if not isinstance(groups, list) or not all(isinstance(g, list) and g for g in groups):
+            raise ValueError(f"rule {rid}: 'all' must be a list of non-empty word lists")
+        if "kinds" in e and key == "kind":
+            raise ValueError(f"rule {rid}: 'kinds' applies to category and urgent rules only")
+        weight = e.get("weight", 1.0)
+        if isinstance(weight, bool) or not isinstance(weight, (int, float)) or weight <= 0:
+            raise ValueError(f"rule {rid}: weight must be a positive number")
+        negatable = e.get("negatable", False)
+        if not isinstance(negatable, bool):
+            raise ValueError(f"rule {rid}: negatable must be true or false")
+        rules.append(
+            Rule(
+                id=rid,
+                target=e[key],
+                weight=float(weight),
+                patterns=_compile(e.get("any", []), rid),
+                unless=_compile(e.get("unless", []), rid),
+                groups=tuple(_compile(g, rid) for g in groups),
+                negatable=negatable,
+                kinds=tuple(e["kinds"]) if "kinds" in e else default_kinds,
+            )
         )
-        for e in entries
-    )
+    return tuple(rules)
+
+
+def _names(value: Any, where: str, known: tuple[str, ...]) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"{where}: expected a list of names")
+    for v in value:
+        if v not in known:
+            raise ValueError(f"{where} names unknown target {v!r}")
+    return tuple(value)
 
 
 def parse_taxonomy(data: dict[str, Any]) -> Taxonomy:
-    """Build a taxonomy from its TOML data, checking that every rule names a known target."""
+    """Build a taxonomy from its TOML data, checking every name a rule or setting uses."""
     kinds = tuple(data["kinds"]["priority"])
     categories = tuple(data["categories"]["names"])
     flags = tuple(data["urgent"]["names"])
+    for what, names in (("kinds", kinds), ("categories", categories), ("urgent flags", flags)):
+        if len(names) != len(set(names)):
+            raise ValueError(f"{what} must be unique")
+    default_kind = data["kinds"]["default"]
+    if default_kind not in kinds:
+        raise ValueError(f"default kind names unknown target {default_kind!r}")
+
+    cat = data["categories"]
+    cat_kinds = _names(cat.get("kinds", []), "[categories] kinds", kinds)
+    cat_always = _names(cat.get("always", []), "[categories] always", kinds)
+    fallback = cat.get("fallback")
+    if fallback is not None and fallback not in categories:
+        raise ValueError(f"[categories] fallback names unknown target {fallback!r}")
+    if cat_always and fallback is None:
+        raise ValueError("[categories] always needs a fallback category")
+    if cat_kinds and not set(cat_always) <= set(cat_kinds):
+        raise ValueError("[categories] always must be among [categories] kinds")
+    evidence = cat.get("evidence", {})
+    if not isinstance(evidence, dict):
+        raise ValueError("[categories] evidence must be a table kind = kind")
+    for k, v in evidence.items():
+        _names([k, v], "[categories] evidence", kinds)
+    tie_break = _names(cat.get("tie_break", list(categories)), "[categories] tie_break", categories)
+    if set(tie_break) != set(categories):
+        raise ValueError("[categories] tie_break must list every category once")
+
+    urgent_kinds = _names(data["urgent"].get("kinds", []), "[urgent] kinds", kinds)
+
+    neg = data.get("negation", {})
+    negation = Negation(
+        prefixes=tuple(neg.get("prefixes", [])),
+        window=int(neg.get("window", 3)),
+        words=tuple(w.lower() for w in neg.get("words", [])),
+        words_window=int(neg.get("words_window", 3)),
+    )
+
+    priors = []
+    for e in data.get("kind_prior", []):
+        pid = e.get("id")
+        if not isinstance(pid, str) or not pid:
+            raise ValueError("a kind_prior has no id")
+        if set(e) - {"id", "flags", "kind", "weight"}:
+            raise ValueError(f"kind_prior {pid} has unknown fields {sorted(set(e) - {'id', 'flags', 'kind', 'weight'})}")
+        if e.get("kind") not in kinds:
+            raise ValueError(f"kind_prior {pid} names unknown target {e.get('kind')!r}")
+        weight = e.get("weight", 1.0)
+        if isinstance(weight, bool) or not isinstance(weight, (int, float)) or weight <= 0:
+            raise ValueError(f"kind_prior {pid}: weight must be a positive number")
+        priors.append(KindPrior(pid, _names(e.get("flags", []), f"kind_prior {pid}", flags), e["kind"], float(weight)))
+
     tax = Taxonomy(
         version=str(data["version"]),
         priority=kinds,
-        default_kind=data["kinds"]["default"],
+        default_kind=default_kind,
         kind_rules=_rules(data.get("kind_rule", []), "kind"),
         category_rules=_rules(data.get("category_rule", []), "category"),
-        urgent_rules=_rules(data.get("urgent_rule", []), "flag"),
+        urgent_rules=_rules(data.get("urgent_rule", []), "flag", urgent_kinds),
         categories=categories,
         flags=flags,
+        kind_priors=tuple(priors),
+        negation=negation,
+        category_kinds=cat_kinds,
+        category_always=cat_always,
+        category_fallback=fallback,
+        category_evidence=dict(evidence),
+        category_tie_break=tie_break,
     )
     for rules, known in ((tax.kind_rules, kinds), (tax.category_rules, categories), (tax.urgent_rules, flags)):
         for rule in rules:
             if rule.target not in known:
                 raise ValueError(f"rule {rule.id} names unknown target {rule.target!r}")
-    ids = [r.id for r in (*tax.kind_rules, *tax.category_rules, *tax.urgent_rules)]
+            for k in rule.kinds:
+                if k not in kinds:
+                    raise ValueError(f"rule {rule.id} names unknown target {k!r} in kinds")
+    ids = [r.id for r in (*tax.kind_rules, *tax.category_rules, *tax.urgent_rules)] + [p.id for p in tax.kind_priors]
     if len(ids) != len(set(ids)):
         raise ValueError("rule ids must be unique")
     return tax
@@ -112,38 +300,60 @@ def default_taxonomy() -> Taxonomy:
 def classify(text: str, agent_kind: str | None = None, taxonomy: Taxonomy | None = None) -> Classification:
     """Classify ``text``; an agent's kind, when given, wins over the rules for the kind."""
     tax = taxonomy or default_taxonomy()
-    fired: list[str] = []
+    neg = tax.negation
 
+    # 1. hazards and threats stated in the text (kept or dropped once the kind is known)
+    flag_hits = [r for r in tax.urgent_rules if r.matches(text, neg)]
+    found_flags = {r.target for r in flag_hits}
+
+    # 2. kind
     scores: dict[str, float] = {}
+    kind_fired: list[str] = []
+    fired_kinds: set[str] = set()
     for rule in tax.kind_rules:
-        if rule.matches(text):
+        if rule.matches(text, neg):
             scores[rule.target] = scores.get(rule.target, 0.0) + rule.weight
-            fired.append(rule.id)
+            kind_fired.append(rule.id)
+            fired_kinds.add(rule.target)
+    for prior in tax.kind_priors:
+        if found_flags.intersection(prior.flags):
+            scores[prior.kind] = scores.get(prior.kind, 0.0) + prior.weight
+            kind_fired.append(prior.id)
     if agent_kind:
         kind = agent_kind
-        fired = [f"agent:{agent_kind}", *fired]
+        fired = [f"agent:{agent_kind}", *kind_fired]
     elif scores:
         best = max(scores.values())
         kind = next(k for k in tax.priority if scores.get(k) == best)
+        fired = kind_fired
     else:
         kind = tax.default_kind
-        fired.append(f"default:{kind}")
+        fired = [*kind_fired, f"default:{kind}"]
 
+    # 3. category
     category = None
-    cat_scores: dict[str, float] = {}
-    for rule in tax.category_rules:
-        if rule.matches(text):
-            cat_scores[rule.target] = cat_scores.get(rule.target, 0.0) + rule.weight
-            fired.append(rule.id)
-    if cat_scores:
-        best = max(cat_scores.values())
-        category = next(c for c in tax.categories if cat_scores.get(c) == best)
-    elif kind == "repair":
-        category = "other"
+    if not tax.category_kinds or kind in tax.category_kinds:
+        needed = tax.category_evidence.get(kind)
+        if needed is None or needed in fired_kinds:
+            cat_scores: dict[str, float] = {}
+            cat_fired: list[str] = []
+            for rule in tax.category_rules:
+                if rule.allows(kind) and rule.matches(text, neg):
+                    cat_scores[rule.target] = cat_scores.get(rule.target, 0.0) + rule.weight
+                    cat_fired.append(rule.id)
+            if cat_scores:
+                best = max(cat_scores.values())
+                category = next(c for c in tax.category_tie_break if cat_scores.get(c) == best)
+                fired.extend(cat_fired)
+        if category is None and kind in tax.category_always:
+            category = tax.category_fallback
+            fired.append(f"fallback:{category}")
 
-    flags = []
-    for rule in tax.urgent_rules:
-        if rule.matches(text) and rule.target not in flags:
-            flags.append(rule.target)
+    # 4. flags the kind allows
+    flags: list[str] = []
+    for rule in flag_hits:
+        if rule.allows(kind):
             fired.append(rule.id)
+            if rule.target not in flags:
+                flags.append(rule.target)
     return Classification(kind, category, tuple(f for f in tax.flags if f in flags), tuple(fired), scores)
