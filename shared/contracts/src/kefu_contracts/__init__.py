@@ -5,14 +5,18 @@ them only by adding optional fields; a breaking change needs ``schema_version: 2
 """
 
 from .calls import CallReceived, Caller, Channel, ContactKind, PropertyRef
-from .cases import CaseAssigned, CaseOpened
+from .cases import CaseAssigned, CaseFollowedUp, CaseOpened, CaseStatus, CaseStatusChanged
 from .complaints import ApproverRole, ComplaintEscalated, EscalationReason
 from .envelope import DerivedEvent, Event, derived_event_id, utc_now
+from .members import MemberTierChanged
 from .repairs import Money, RepairCompleted
 from .surveys import PreferredChannel, SurveyAnswered, SurveyCustomer, SurveyDue, SurveyKind
 from .topics import (
     CALL_RECEIVED,
     CASE_ASSIGNED,
+    CASE_FOLLOWED_UP,
+    CASE_STATUS_CHANGED,
+    MEMBER_TIER_CHANGED,
     CASE_OPENED,
     COMPLAINT_ESCALATED,
     REPAIR_COMPLETED,
@@ -27,7 +31,8 @@ from .topics import (
 __all__ = [
     "CALL_RECEIVED", "CASE_ASSIGNED", "CASE_OPENED", "COMPLAINT_ESCALATED", "REPAIR_COMPLETED",
     "SURVEY_ANSWERED", "SURVEY_DUE", "TOPICS", "ApproverRole", "CallReceived", "Caller", "CaseAssigned",
-    "CaseOpened", "Channel", "ComplaintEscalated", "ContactKind", "DerivedEvent", "EscalationReason", "Event",
+    "CaseOpened", "CaseFollowedUp", "CaseStatus", "CaseStatusChanged", "Channel", "MemberTierChanged",
+    "CASE_FOLLOWED_UP", "CASE_STATUS_CHANGED", "MEMBER_TIER_CHANGED", "ComplaintEscalated", "ContactKind", "DerivedEvent", "EscalationReason", "Event",
     "Money", "PreferredChannel", "PropertyRef", "RepairCompleted", "SurveyAnswered", "SurveyCustomer",
     "SurveyDue", "SurveyKind", "TopicSpec", "Topics", "derived_event_id", "dlq_name", "utc_now",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated
 
 from pydantic import AwareDatetime, Field, StringConstraints
@@ -53,3 +54,56 @@ class CaseAssigned(DerivedEvent):
     respond_by: AwareDatetime | None = None
     resolve_by: AwareDatetime | None = None
     rule: str = Field(description="the routing rule that chose the department")
+    under_warranty: bool | None = Field(default=None, description="repairs: paid by the developer under warranty")
+    warranty_reason: str | None = None
+    level: int | None = Field(default=None, description="complaints: the complaint level (1-3) at assignment")
+
+
+class CaseFollowedUp(DerivedEvent):
+    """A new contact about a problem that already has an open case (one case per problem). Key: ``case_id``."""
+
+    def kafka_key(self) -> str:
+        return self.case_id
+
+    case_id: Id
+    contact_id: Id = Field(description="event_id of the call.received that followed up")
+    customer_id: Id
+    channel: Channel
+    kind: ContactKind = Field(description="the kind of the follow-up contact itself (a complaint about a repair...)")
+    urgent_flags: list[str] = Field(default_factory=list)
+    subject: str | None = None
+    body: str
+
+
+class CaseStatus(StrEnum):
+    OPENED = "opened"
+    ASSIGNED = "assigned"
+    IN_PROGRESS = "in_progress"
+    WAITING_ON_OWNER = "waiting_on_owner"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    REOPENED = "reopened"
+
+
+class CaseStatusChanged(DerivedEvent):
+    """A case moved in its lifecycle (each transition is one event and one timeline entry). Key: ``case_id``."""
+
+    def kafka_key(self) -> str:
+        return self.case_id
+
+    case_id: Id
+    customer_id: Id
+    status: CaseStatus
+    previous_status: CaseStatus | None = None
+    actor: str = Field(description="who did it: a staff id, 'system' or a service")
+    note: str | None = None
+    kind: ContactKind
+    category: str | None = None
+    department: str
+    assignee: str | None = None
+    project: str | None = None
+    building: str | None = None
+    unit: str | None = None
+    level: int | None = None
+    respond_by: AwareDatetime | None = None
+    resolve_by: AwareDatetime | None = None

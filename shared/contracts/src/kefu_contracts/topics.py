@@ -11,9 +11,10 @@ import re
 from dataclasses import dataclass
 
 from .calls import CallReceived
-from .cases import CaseAssigned, CaseOpened
+from .cases import CaseAssigned, CaseFollowedUp, CaseOpened, CaseStatusChanged
 from .complaints import ComplaintEscalated
 from .envelope import Event
+from .members import MemberTierChanged
 from .repairs import RepairCompleted
 from .surveys import SurveyAnswered, SurveyDue
 
@@ -32,6 +33,9 @@ class TopicSpec:
 CALL_RECEIVED = "call.received"
 CASE_OPENED = "case.opened"
 CASE_ASSIGNED = "case.assigned"
+CASE_FOLLOWED_UP = "case.followed_up"
+CASE_STATUS_CHANGED = "case.status_changed"
+MEMBER_TIER_CHANGED = "member.tier_changed"
 COMPLAINT_ESCALATED = "complaint.escalated"
 REPAIR_COMPLETED = "repair.completed"
 SURVEY_DUE = "survey.due"
@@ -44,6 +48,10 @@ TOPICS: dict[str, TopicSpec] = {
                   "a contact from an owner on any channel, published by channel adapters"),
         TopicSpec(CASE_OPENED, CaseOpened, "case_id", 6, "intake opened a case for a contact"),
         TopicSpec(CASE_ASSIGNED, CaseAssigned, "case_id", 6, "routing assigned a case to a department"),
+        TopicSpec(CASE_FOLLOWED_UP, CaseFollowedUp, "case_id", 6,
+                  "a new contact about a problem that already has an open case"),
+        TopicSpec(CASE_STATUS_CHANGED, CaseStatusChanged, "case_id", 6, "a case moved in its lifecycle"),
+        TopicSpec(MEMBER_TIER_CHANGED, MemberTierChanged, "customer_id", 6, "an owner's club tier changed"),
         TopicSpec(COMPLAINT_ESCALATED, ComplaintEscalated, "case_id", 6, "a complaint reached a new level"),
         TopicSpec(REPAIR_COMPLETED, RepairCompleted, "case_id", 6, "a repair work order was finished"),
         TopicSpec(SURVEY_DUE, SurveyDue, "customer_id", 6, "a return visit or survey should be made now"),
