@@ -7,8 +7,9 @@ import sys
 import pytest
 
 EXPECTED = {
-    "intake": ({"call.received"}, {"case.opened"}),
-    "routing": ({"case.opened"}, {"case.assigned"}),
+    "intake": ({"call.received", "case.status_changed"}, {"case.opened", "case.followed_up"}),
+    "routing": ({"case.opened", "case.followed_up", "survey.answered", "member.tier_changed"},
+                {"case.assigned", "case.status_changed", "complaint.escalated", "repair.completed"}),
     "notifications": ({"case.assigned"}, set()),
     "surveys": ({"repair.completed"}, set()),
     "membership": ({"survey.answered"}, set()),

@@ -2,41 +2,88 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, HTTPException, Query
-from kefu_contracts import CALL_RECEIVED, CASE_OPENED, CallReceived
+from kefu_contracts import CALL_RECEIVED, CASE_FOLLOWED_UP, CASE_OPENED, CASE_STATUS_CHANGED, CallReceived, CaseOpened
+from kefu_contracts import CaseStatusChanged
 from kefu_kit import ServiceKit, publish_event, publisher_for, subscriber_options
+from pydantic import BaseModel, Field
 
-from .adapters.store import ContactLog, CustomerArchive, ensure_indexes
+from .adapters.store import ContactLog, CustomerArchive, ProblemIndex, PropertyRegister, ensure_indexes
 from .contacts import receive_call
+from .domain.handover import register_key
 from .settings import Settings
+
+CLOSED = ("resolved", "closed")
+
+
+class RegisterEntry(BaseModel):
+    """A handover date for a project, a building of it, or one unit (the most specific one applies)."""
+
+    project: str = Field(min_length=1, max_length=100)
+    building: str | None = Field(None, max_length=50)
+    unit: str | None = Field(None, max_length=50)
+    handover_date: date
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    kit = ServiceKit(settings, stats=("contacts", "customers"))
-    kit.on_startup(ensure_indexes)
+    kit = ServiceKit(settings, stats=("contacts", "customers", "open_problems"))
     archive, contacts = CustomerArchive(kit.db), ContactLog(kit.db)
+    problems, register = ProblemIndex(kit.db), PropertyRegister(kit.db)
+    window = timedelta(days=settings.follow_up_window_days)
+    kit.on_startup(ensure_indexes)
+
+    async def load_register(_db: Any) -> None:
+        await register.load()
+
+    kit.on_startup(load_register)
+    kit.every("property-register-reload", 60.0, register.load)  # another instance may have recorded dates
     case_opened = publisher_for(kit.broker, settings, CASE_OPENED)
+    followed_up = publisher_for(kit.broker, settings, CASE_FOLLOWED_UP)
+    group = subscriber_options(settings)
 
-    @kit.broker.subscriber(settings.topics(CALL_RECEIVED), **subscriber_options(settings))
+    @kit.broker.subscriber(settings.topics(CALL_RECEIVED), **group)
     async def on_call_received(call: CallReceived) -> None:
-        """A contact from any channel: record it and open its case."""
-        event = await receive_call(call, archive, contacts)
-        await publish_event(case_opened, event)
+        """A contact from any channel: record it, then open its case or follow up the open one."""
+        event = await receive_call(call, archive, contacts, problems, register, window)
+        await publish_event(case_opened if isinstance(event, CaseOpened) else followed_up, event)
 
-    router = APIRouter(prefix="/customers", tags=["customer archive"])
+    @kit.broker.subscriber(settings.topics(CASE_STATUS_CHANGED), **group)
+    async def on_case_status_changed(event: CaseStatusChanged) -> None:
+        """Routing moved a case: a resolved or closed problem takes a new case next time; a reopened one not."""
+        opening = await contacts.get(event.correlation_id)
+        if opening and opening.get("problem_key") and opening["case_id"] == event.case_id:
+            await problems.set_open(opening["problem_key"], event.case_id, event.status.value not in CLOSED)
 
-    @router.get("/{customer_id}")
+    customers = APIRouter(prefix="/customers", tags=["customer archive"])
+
+    @customers.get("/{customer_id}")
     async def customer_profile(
         customer_id: str, limit: int = Query(50, ge=1, le=500), skip: int = Query(0, ge=0)
     ) -> dict[str, Any]:
-        """A customer's profile and contact history (newest first)."""
+        """A customer's profile (phones, emails, properties) and contact history, newest first."""
         profile = await archive.profile(customer_id)
         if profile is None:
             raise HTTPException(404, f"no customer {customer_id}")
         history = await contacts.history(customer_id, limit=limit, skip=skip)
         return {"customer": profile, "contacts": history}
 
-    return kit.app([router], title="kefu intake")
+    properties = APIRouter(prefix="/property-register", tags=["property register"])
+
+    @properties.put("")
+    async def put_register(entries: list[RegisterEntry]) -> dict[str, int]:
+        """Record handover dates (交付); routing decides warranty from them."""
+        for e in entries:
+            at = datetime.combine(e.handover_date, time(0), tzinfo=timezone.utc)
+            await register.put(register_key(e.project, e.building, e.unit),
+                               {"project": e.project, "building": e.building, "unit": e.unit, "handover_date": at})
+        return {"recorded": len(entries)}
+
+    @properties.get("")
+    async def get_register() -> list[dict[str, Any]]:
+        return await register.entries.find().to_list()
+
+    return kit.app([customers, properties], title="kefu intake")

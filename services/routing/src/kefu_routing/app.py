@@ -1,51 +1,95 @@
-"""Composition root of the routing service: its broker, store, subscriptions and routes."""
+"""Composition root of the routing service: its broker, store, subscriptions, timers and routes."""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime, timedelta, timezone
 
-from fastapi import APIRouter, FastAPI, HTTPException, Query
-from kefu_contracts import CASE_ASSIGNED, CASE_OPENED, CaseOpened
+from fastapi import FastAPI
+from kefu_contracts import (
+    CASE_ASSIGNED,
+    CASE_FOLLOWED_UP,
+    CASE_OPENED,
+    CASE_STATUS_CHANGED,
+    COMPLAINT_ESCALATED,
+    MEMBER_TIER_CHANGED,
+    REPAIR_COMPLETED,
+    SURVEY_ANSWERED,
+    TOPICS,
+    CaseFollowedUp,
+    CaseOpened,
+    Event,
+    MemberTierChanged,
+    SurveyAnswered,
+)
 from kefu_kit import ServiceKit, publish_event, publisher_for, subscriber_options
 
-from .adapters.store import CaseStore, ensure_indexes
-from .cases import open_case
+from . import reactions
+from .adapters.store import CaseRepository, GroupRepository, TimerStore, VipStore, ensure_indexes
+from .api import build_router
+from .auth import TokenBook
+from .context import Routing
+from .domain.complaints import GroupPolicy
+from .opening import open_case
 from .settings import Settings
+
+PUBLISHES = (CASE_ASSIGNED, CASE_STATUS_CHANGED, COMPLAINT_ESCALATED, REPAIR_COMPLETED)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    kit = ServiceKit(settings, stats=("cases",))
+    kit = ServiceKit(settings, stats=("cases", "groups", "timers"))
     kit.on_startup(ensure_indexes)
-    store = CaseStore(kit.db)
-    case_assigned = publisher_for(kit.broker, settings, CASE_ASSIGNED)
+    publishers = {TOPICS[name].model: publisher_for(kit.broker, settings, name) for name in PUBLISHES}
 
-    @kit.broker.subscriber(settings.topics(CASE_OPENED), **subscriber_options(settings))
+    async def publish(event: Event) -> None:
+        await publish_event(publishers[type(event)], event)
+
+    r = Routing(
+        cases=CaseRepository(kit.db, publish),
+        groups=GroupRepository(kit.db, publish),
+        timers=TimerStore(kit.db),
+        vips=VipStore(kit.db),
+        group_policy=GroupPolicy(settings.group_min_owners, timedelta(hours=settings.group_window_hours)),
+        group_kinds=tuple(settings.group_kinds),
+        repeat_window=timedelta(days=settings.repeat_window_days),
+    )
+    r.workload_refresh = timedelta(seconds=settings.workload_refresh_s)
+    tokens = TokenBook(settings.routing_tokens)
+    group = subscriber_options(settings)
+
+    def now() -> datetime:
+        return datetime.now(timezone.utc)
+
+    @kit.broker.subscriber(settings.topics(CASE_OPENED), **group)
     async def on_case_opened(event: CaseOpened) -> None:
-        """A new case from intake: give it a department."""
-        await publish_event(case_assigned, await open_case(event, store))
+        """A new case from intake: warranty, department, person, level, deadlines, group complaints."""
+        await open_case(event, r, now())
 
-    router = APIRouter(prefix="/cases", tags=["cases"])
+    @kit.broker.subscriber(settings.topics(CASE_FOLLOWED_UP), **group)
+    async def on_case_followed_up(event: CaseFollowedUp) -> None:
+        """Another contact about an open case."""
+        await reactions.follow_up(event, r, now())
 
-    @router.get("")
-    async def list_cases(
-        department: str | None = None,
-        status: str | None = None,
-        kind: str | None = None,
-        project: str | None = None,
-        limit: int = Query(20, ge=1, le=500),
-        skip: int = Query(0, ge=0),
-    ) -> list[dict[str, Any]]:
-        """Cases, newest first, filtered by department, status, kind and project."""
-        filters = {"department": department, "status": status, "kind": kind, "project": project}
-        return await store.find({k: v for k, v in filters.items() if v is not None}, limit=limit, skip=skip)
+    @kit.broker.subscriber(settings.topics(SURVEY_ANSWERED), **group)
+    async def on_survey_answered(event: SurveyAnswered) -> None:
+        """A return visit's answer: dissatisfied reopens and escalates, satisfied closes."""
+        await reactions.survey_answered(event, r, now())
 
-    @router.get("/{case_id}")
-    async def get_case(case_id: str) -> dict[str, Any]:
-        """One case with its timeline."""
-        case = await store.get(case_id)
-        if case is None:
-            raise HTTPException(404, f"no case {case_id}")
-        return case
+    @kit.broker.subscriber(settings.topics(MEMBER_TIER_CHANGED), **group)
+    async def on_member_tier_changed(event: MemberTierChanged) -> None:
+        """Membership says who is a VIP owner; routing keeps its own copy."""
+        await reactions.tier_changed(event, r)
 
-    return kit.app([router], title="kefu routing")
+    async def fire_due_timers() -> None:
+        for timer in await r.timers.due(now()):
+            await reactions.fire_timer(timer, r, now())
+
+    async def relay() -> None:
+        await r.cases.relay_once()
+        await r.groups.relay_once()
+
+    kit.every("deadline-timers", settings.timer_interval_s, fire_due_timers)
+    kit.every("outbox-relay", settings.relay_interval_s, relay)
+    app = kit.app([build_router(r, tokens)], title="kefu routing")
+    app.state.routing = r
+    return app

@@ -1,10 +1,31 @@
-"""Settings of the routing service (environment variables, prefix `KEFU_`)."""
+"""Settings of the routing service (environment variables, prefix ``KEFU_``)."""
 
-from typing import ClassVar
+from __future__ import annotations
+
+import json
+from typing import Any, ClassVar
 
 from kefu_kit import ServiceSettings
+from pydantic import Field, field_validator
 
 
 class Settings(ServiceSettings):
     service: ClassVar[str] = "routing"
     default_http_port: ClassVar[int] = 8102
+
+    routing_tokens: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="API tokens as JSON: [{token_sha256, role, department?, name}] (create with `kefu token`)",
+    )
+    group_min_owners: int = Field(3, ge=2, description="distinct owners that make a group complaint (群诉)")
+    group_window_hours: float = Field(72.0, gt=0, description="window in which their complaints must fall")
+    group_kinds: list[str] = Field(default_factory=lambda: ["complaint"], description="case kinds that count for 群诉")
+    repeat_window_days: int = Field(30, ge=1, description="a complaint within this many days of another is a repeat")
+    timer_interval_s: float = Field(5.0, gt=0, description="how often deadline timers are checked")
+    relay_interval_s: float = Field(5.0, gt=0, description="how often interrupted changes' events are relayed")
+    workload_refresh_s: float = Field(30.0, gt=0, description="how often open-case counts per person are recounted")
+
+    @field_validator("routing_tokens", mode="before")
+    @classmethod
+    def _parse(cls, value: Any) -> Any:
+        return json.loads(value) if isinstance(value, str) else value

@@ -44,11 +44,29 @@ class ServiceKit:
         self.mongo = make_client(settings.mongo_url, f"kefu-{settings.service}")
         self.db: AsyncDatabase[dict[str, Any]] = self.mongo[settings.database]
         self._startup: list[StartupHook] = []
+        self._loops: list[tuple[str, float, Callable[[], Awaitable[Any]]]] = []
 
     def on_startup(self, hook: StartupHook) -> StartupHook:
         """Register a coroutine run before consuming starts (index creation, seed data)."""
         self._startup.append(hook)
         return hook
+
+    def every(self, name: str, seconds: float, action: Callable[[], Awaitable[Any]]) -> None:
+        """Run ``action`` every ``seconds`` while the service runs (timers, outbox relays).
+
+        A failing run is logged and the loop goes on: the next run retries.
+        """
+        self._loops.append((name, seconds, action))
+
+    async def _loop(self, name: str, seconds: float, action: Callable[[], Awaitable[Any]]) -> None:
+        while True:
+            try:
+                await action()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.error("background loop failed; retrying", loop=name, error=repr(exc))
+            await asyncio.sleep(seconds)
 
     async def _prepare_store(self) -> None:
         delay = 0.2
@@ -72,11 +90,15 @@ class ServiceKit:
         await ensure_topics(s.kafka_bootstrap, s.topics.all_physical(), s.replication_factor)
         await self._prepare_store()
         await self.broker.start()
+        tasks = [asyncio.create_task(self._loop(*loop), name=loop[0]) for loop in self._loops]
         log.info("service started", group_id=s.group_id, database=s.database, http_port=s.port)
         try:
             yield
         finally:
             log.info("service stopping")
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             await self.broker.stop()
             await self.mongo.close()
             log.info("service stopped")

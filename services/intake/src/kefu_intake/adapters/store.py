@@ -142,3 +142,46 @@ class ContactLog:
     async def history(self, customer_id: str, limit: int, skip: int = 0) -> list[dict[str, Any]]:
         cursor = self.contacts.find({"customer_id": customer_id}).sort("received_at", DESCENDING).skip(skip).limit(limit)
         return await cursor.to_list()
+
+
+class ProblemIndex:
+    """Open problems per customer and property (``open_problems``), so a new contact finds its open case."""
+
+    def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
+        self.problems = db.open_problems
+
+    async def claim(self, key: str, case_id: str, at: datetime) -> dict[str, Any] | None:
+        """Record ``case_id`` as the problem's case; if the problem is known, return what is stored instead."""
+        doc = {"_id": key, "case_id": case_id, "open": True, "opened_at": at, "last_contact_at": at}
+        if await insert_once(self.problems, doc):
+            return None
+        return await self.problems.find_one({"_id": key})
+
+    async def restart(self, key: str, case_id: str, at: datetime) -> None:
+        """The known problem's case is closed or too old: this contact starts a new case for it."""
+        doc = {"_id": key, "case_id": case_id, "open": True, "opened_at": at, "last_contact_at": at}
+        await self.problems.replace_one({"_id": key}, doc)
+
+    async def touched(self, key: str, at: datetime) -> None:
+        await self.problems.update_one({"_id": key}, {"$max": {"last_contact_at": at}})
+
+    async def set_open(self, key: str, case_id: str, is_open: bool) -> None:
+        """Routing says the case moved: closed problems take new cases, reopened ones follow-ups again."""
+        await self.problems.update_one({"_id": key, "case_id": case_id}, {"$set": {"open": is_open}})
+
+
+class PropertyRegister:
+    """Handover dates by project, building and unit, held in memory (a register is small) and stored."""
+
+    def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
+        self.entries = db.property_register
+        self.dates: dict[str, datetime] = {}
+
+    async def load(self) -> None:
+        self.dates = {d["_id"]: d["handover_date"] for d in await self.entries.find().to_list()}
+
+    async def put(self, key: str, entry: dict[str, Any]) -> None:
+        doc = {"_id": key, **entry}
+        if not await insert_once(self.entries, doc):
+            await self.entries.replace_one({"_id": key}, doc)
+        self.dates[key] = entry["handover_date"]

@@ -22,8 +22,16 @@ class DepartmentRule:
     categories: frozenset[str]
     projects: frozenset[str]
     words: tuple[re.Pattern[str], ...]
+    under_warranty: bool | None = None  # when set, the rule applies only to repairs with that warranty decision
+    warranty_unknown: bool = False  # applies only when the warranty could not be decided
 
-    def matches(self, kind: str, category: str | None, project: str | None, text: str) -> bool:
+    def matches(
+        self, kind: str, category: str | None, project: str | None, text: str, under_warranty: bool | None = None
+    ) -> bool:
+        if self.warranty_unknown and under_warranty is not None:
+            return False
+        if self.under_warranty is not None and under_warranty is not self.under_warranty:
+            return False
         return (
             (not self.kinds or kind in self.kinds)
             and (not self.categories or (category or "") in self.categories)
@@ -38,10 +46,12 @@ class RuleTable:
     rules: tuple[DepartmentRule, ...]
     default: str
 
-    def assign(self, kind: str, category: str | None, project: str | None, text: str) -> tuple[str, str]:
-        """(department, rule id) for a case."""
+    def assign(
+        self, kind: str, category: str | None, project: str | None, text: str, under_warranty: bool | None = None
+    ) -> tuple[str, str]:
+        """(department, rule id) for a case; ``under_warranty`` is the repair's warranty decision."""
         for rule in self.rules:
-            if rule.matches(kind, category, project, text):
+            if rule.matches(kind, category, project, text, under_warranty):
                 return rule.department, rule.id
         return self.default, "default"
 
@@ -60,6 +70,8 @@ def parse_rules(data: dict[str, Any]) -> RuleTable:
                 categories=frozenset(r.get("categories", [])),
                 projects=frozenset(r.get("projects", [])),
                 words=tuple(re.compile(re.escape(w), re.IGNORECASE) for w in r.get("words", [])),
+                under_warranty=r.get("under_warranty"),
+                warranty_unknown=bool(r.get("warranty_unknown", False)),
             )
         )
     default = data["default_department"]

@@ -1,0 +1,182 @@
+"""Routing's HTTP API for department dashboards and the customer service center (OpenAPI at /docs).
+
+Every request carries ``Authorization: Bearer <token>``; department staff see
+and change only their own department's cases (another department's case is a
+404, as if it did not exist), the center's roles see all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Query
+from kefu_kit.aggregates import ConcurrentChange, NotFound
+from pydantic import BaseModel, Field
+
+from . import commands
+from .auth import Principal, TokenBook
+from .context import Routing
+from .opening import schedule_deadlines
+
+
+class Note(BaseModel):
+    note: str | None = Field(None, max_length=2000)
+
+
+class NoteText(BaseModel):
+    text: str = Field(min_length=1, max_length=4000)
+
+
+class ApprovalRequest(BaseModel):
+    kind: Literal["plan", "cost"]
+    plan: str | None = Field(None, max_length=8000)
+    amount: str | None = Field(None, description="CNY, decimal string", examples=["1200.00"])
+
+
+class Decision(BaseModel):
+    reason: str | None = Field(None, max_length=2000)
+
+
+class WorkOrderReport(BaseModel):
+    note: str | None = Field(None, max_length=4000)
+    cost: str | None = Field(None, description="CNY, decimal string (complete only)", examples=["0", "850.00"])
+
+
+class Escalation(BaseModel):
+    level: int = Field(ge=1, le=3)
+    note: str | None = Field(None, max_length=2000)
+
+
+def build_router(r: Routing, tokens: TokenBook) -> APIRouter:
+    def principal(authorization: Annotated[str | None, Header()] = None) -> Principal:
+        if not authorization or not authorization.lower().startswith("bearer "):
+            raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
+        who = tokens.authenticate(authorization[7:].strip())
+        if who is None:
+            raise HTTPException(401, "unknown token", headers={"WWW-Authenticate": "Bearer"})
+        return who
+
+    Who = Annotated[Principal, Depends(principal)]
+    router = APIRouter(tags=["cases"])
+
+    async def visible(case_id: str, who: Principal) -> dict[str, Any]:
+        case = await r.cases.get(case_id)
+        if case is None or not who.can_see(case):
+            raise HTTPException(404, f"no case {case_id}")
+        return case
+
+    async def apply(case_id: str, who: Principal, make: Callable[[], Callable]) -> dict[str, Any]:
+        await visible(case_id, who)
+        try:
+            case = await r.cases.mutate(case_id, make())
+        except commands.Forbidden as exc:
+            raise HTTPException(403, str(exc)) from exc
+        except commands.Conflict as exc:
+            raise HTTPException(409, str(exc)) from exc
+        except NotFound as exc:
+            raise HTTPException(404, f"no case {case_id}") from exc
+        except ConcurrentChange as exc:
+            raise HTTPException(503, str(exc), headers={"Retry-After": "1"}) from exc
+        await schedule_deadlines(case, r)
+        return _public(case)
+
+    def now() -> datetime:
+        return datetime.now(timezone.utc)
+
+    @router.get("/cases")
+    async def list_cases(
+        who: Who,
+        department: str | None = None,
+        status: str | None = None,
+        level: int | None = Query(None, ge=0, le=3),
+        kind: str | None = None,
+        project: str | None = None,
+        building: str | None = None,
+        overdue: bool | None = None,
+        limit: int = Query(50, ge=1, le=500),
+        skip: int = Query(0, ge=0),
+    ) -> list[dict[str, Any]]:
+        """Cases, newest first. Department staff always get their own department's only."""
+        if not who.sees_all:
+            if department and department != who.department:
+                raise HTTPException(403, "department staff see their own department's cases only")
+            department = who.department
+        filters: dict[str, Any] = {k: v for k, v in {"department": department, "status": status, "level": level,
+                                                      "kind": kind, "project": project, "building": building}.items()
+                                   if v is not None}
+        if overdue is not None:
+            filters["overdue.0"] = {"$exists": overdue}
+        return [_public(c, timeline=False) for c in await r.cases.find(filters, limit=limit, skip=skip)]
+
+    @router.get("/cases/{case_id}")
+    async def get_case(case_id: str, who: Who) -> dict[str, Any]:
+        """One case with its timeline (the audit trail of every transition and decision)."""
+        return _public(await visible(case_id, who))
+
+    @router.get("/cases/{case_id}/group")
+    async def case_group(case_id: str, who: Who) -> dict[str, Any]:
+        """The group complaint (群诉) a case belongs to."""
+        case = await visible(case_id, who)
+        if not case.get("group_id"):
+            raise HTTPException(404, "this case is not part of a group complaint")
+        return await _group(case["group_id"])
+
+    @router.get("/groups/{group_id}")
+    async def get_group(group_id: str, who: Who) -> dict[str, Any]:
+        if not who.sees_all:
+            raise HTTPException(403, "group complaints are for the customer service center")
+        return await _group(group_id)
+
+    async def _group(group_id: str) -> dict[str, Any]:
+        group = await r.groups.get(group_id)
+        if group is None:
+            raise HTTPException(404, f"no group {group_id}")
+        return group
+
+    for command in ("acknowledge", "wait_on_owner", "resume", "resolve", "close", "reopen"):
+        def make_route(name: str) -> None:
+            @router.post(f"/cases/{{case_id}}/{name.replace('_', '-')}", name=name)
+            async def route(case_id: str, who: Who, body: Note | None = None) -> dict[str, Any]:
+                note = body.note if body else None
+                return await apply(case_id, who, lambda: commands.lifecycle(name, who, now(), r, note))
+        make_route(command)
+
+    @router.post("/cases/{case_id}/notes")
+    async def add_note(case_id: str, body: NoteText, who: Who) -> dict[str, Any]:
+        return await apply(case_id, who, lambda: commands.add_note(body.text, who, now()))
+
+    @router.post("/cases/{case_id}/work-order/{action}")
+    async def work_order(case_id: str, action: Literal["start", "progress", "complete"], who: Who,
+                         body: WorkOrderReport | None = None) -> dict[str, Any]:
+        """The assigned department reports start, progress and completion (with cost and notes)."""
+        body = body or WorkOrderReport()
+        return await apply(case_id, who, lambda: commands.work_order(action, who, now(), body.note, body.cost))
+
+    @router.post("/cases/{case_id}/approvals")
+    async def request_approval(case_id: str, body: ApprovalRequest, who: Who) -> dict[str, Any]:
+        """Ask for approval of a handling plan or a repair/compensation cost."""
+        return await apply(case_id, who,
+                           lambda: commands.request_approval(body.kind, who, now(), body.plan, body.amount))
+
+    @router.post("/cases/{case_id}/approvals/{approval_id}/{decision}")
+    async def decide(case_id: str, approval_id: str, decision: Literal["approve", "reject"], who: Who,
+                     body: Decision | None = None) -> dict[str, Any]:
+        reason = body.reason if body else None
+        return await apply(case_id, who,
+                           lambda: commands.decide(approval_id, decision == "approve", who, now(), reason))
+
+    @router.post("/cases/{case_id}/escalate")
+    async def escalate(case_id: str, body: Escalation, who: Who) -> dict[str, Any]:
+        """Raise a complaint's level by hand (the center's roles only)."""
+        return await apply(case_id, who, lambda: commands.manual_escalation(body.level, who, now(), r, body.note))
+
+    return router
+
+
+def _public(case: dict[str, Any], timeline: bool = True) -> dict[str, Any]:
+    hidden = {"applied"} | (set() if timeline else {"timeline", "body"})
+    return {k: v for k, v in case.items() if k not in hidden}
+
+

@@ -1,0 +1,68 @@
+"""What routing's use cases need, gathered once by the composition root."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from .adapters.store import CaseRepository, GroupRepository, TimerStore, VipStore
+from .domain.assignment import RuleTable, default_rules
+from .domain.calendar import BusinessCalendar, default_calendar
+from .domain.complaints import ComplaintPolicy, GroupPolicy, default_complaint_policy
+from .domain.sla import SlaTable, default_sla_table
+from .domain.warranty import WarrantyPolicy, default_warranty_policy
+from .domain.workload import choose_assignee, default_roster
+
+
+@dataclass
+class Workload:
+    """Open cases per person, counted from the store now and then and kept current in between.
+
+    With several routing instances each keeps its own counts, recounted every
+    ``workload_refresh_s``: assignment by load is exact with one instance and
+    close with several, which is what balancing needs.
+    """
+
+    roster: dict[str, tuple[str, ...]] = field(default_factory=default_roster)
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    last: dict[str, str] = field(default_factory=dict)
+    counted_at: dict[str, datetime] = field(default_factory=dict)
+
+    def pick(self, department: str) -> str | None:
+        people = self.roster.get(department, ())
+        if not people:
+            return None
+        counts = self.counts.setdefault(department, {})
+        person = choose_assignee(people, counts, self.last.get(department))
+        counts[person] = counts.get(person, 0) + 1
+        self.last[department] = person
+        return person
+
+    def released(self, department: str, person: str | None) -> None:
+        if person and self.counts.get(department, {}).get(person, 0) > 0:
+            self.counts[department][person] -= 1
+
+
+@dataclass
+class Routing:
+    cases: CaseRepository
+    groups: GroupRepository
+    timers: TimerStore
+    vips: VipStore
+    rules: RuleTable = field(default_factory=default_rules)
+    calendar: BusinessCalendar = field(default_factory=default_calendar)
+    sla: SlaTable = field(default_factory=default_sla_table)
+    warranty: WarrantyPolicy = field(default_factory=default_warranty_policy)
+    complaints: ComplaintPolicy = field(default_factory=default_complaint_policy)
+    group_policy: GroupPolicy = field(default_factory=GroupPolicy)
+    group_kinds: tuple[str, ...] = ("complaint",)
+    repeat_window: timedelta = timedelta(days=30)
+    workload: Workload = field(default_factory=Workload)
+    workload_refresh: timedelta = timedelta(seconds=30)
+
+    async def assignee_for(self, department: str, now: datetime) -> str | None:
+        counted = self.workload.counted_at.get(department)
+        if counted is None or now - counted > self.workload_refresh:
+            self.workload.counts[department] = await self.cases.open_counts(department)
+            self.workload.counted_at[department] = now
+        return self.workload.pick(department)

@@ -1,0 +1,41 @@
+"""Raising a case's complaint level: the one change every escalation path shares.
+
+Whatever the reason (missed deadline, repeat, group, dissatisfied owner, VIP,
+keyword, a manager's decision), the case gets its new level, new deadlines
+counted from now, an entry in its escalation record and its timeline, and a
+``complaint.escalated`` event naming who must approve the handling plan.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from kefu_contracts import Event
+
+from .context import Routing
+from .domain.complaints import approver_for
+from .domain.sla import deadlines
+from .events import complaint_escalated
+
+
+def raise_level(
+    case: dict[str, Any], new_level: int, reason: str, r: Routing, now: datetime, cause: str, actor: str,
+    related: list[str] | None = None, publish: bool = True,
+) -> list[Event]:
+    """Apply a level change to ``case`` in place; the events it owes (none when the level does not rise)."""
+    previous = case.get("level") or 0
+    if new_level <= previous:
+        return []
+    case["level"] = new_level
+    due = deadlines(case["kind"], new_level, case.get("urgent_flags", []), now, r.calendar, table=r.sla)
+    case["deadlines"] = {"respond_by": due.respond_by, "resolve_by": due.resolve_by, "rule": due.rule}
+    case.setdefault("escalations", []).append(
+        {"from": previous, "to": new_level, "reason": reason, "at": now, "actor": actor, "cause": cause,
+         "approver_role": approver_for(new_level)}
+    )
+    case["timeline"].append({"at": now, "type": "escalated", "from": previous, "to": new_level, "reason": reason,
+                             "actor": actor})
+    if not publish:
+        return []
+    return [complaint_escalated(case, previous, reason, now, cause, related)]

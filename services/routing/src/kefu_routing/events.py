@@ -1,0 +1,124 @@
+"""The events routing publishes, built from a case's stored state.
+
+Ids are derived from the case and the revision (or cause) that produced them,
+so an event republished by the outbox relay is the same event.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from kefu_contracts import (
+    CaseAssigned,
+    CaseStatusChanged,
+    ComplaintEscalated,
+    Money,
+    RepairCompleted,
+    derived_event_id,
+)
+
+from .domain.complaints import approver_for
+
+
+def summary(case: dict[str, Any]) -> str:
+    where = " ".join(p for p in (case.get("project"), case.get("building"), case.get("unit")) if p)
+    text = (case.get("subject") or case["body"]).replace("\n", " ")
+    return f"[{case['kind']}] {where} {text[:80]}".strip()
+
+
+def _chain(case: dict[str, Any], cause: str) -> dict[str, Any]:
+    return {"correlation_id": case["correlation_id"], "causation_id": cause}
+
+
+def case_assigned(case: dict[str, Any], at: datetime) -> CaseAssigned:
+    warranty = case.get("warranty") or {}
+    return CaseAssigned(
+        event_id=derived_event_id("case.assigned", case["opened_event_id"]),
+        occurred_at=at,
+        **_chain(case, case["opened_event_id"]),
+        case_id=case["_id"],
+        department=case["department"],
+        assignee=case.get("assignee"),
+        kind=case["kind"],
+        category=case.get("category"),
+        project=case.get("project"),
+        building=case.get("building"),
+        summary=summary(case),
+        respond_by=case["deadlines"]["respond_by"],
+        resolve_by=case["deadlines"]["resolve_by"],
+        rule=case["assignment_rule"],
+        under_warranty=warranty.get("under_warranty"),
+        warranty_reason=warranty.get("reason"),
+        level=case.get("level") or None,
+    )
+
+
+def status_changed(
+    case: dict[str, Any], previous: str | None, actor: str, at: datetime, cause: str, note: str | None = None
+) -> CaseStatusChanged:
+    return CaseStatusChanged(
+        event_id=derived_event_id("case.status_changed", case["_id"], case["status"], cause),
+        occurred_at=at,
+        **_chain(case, cause),
+        case_id=case["_id"],
+        customer_id=case["customer_id"],
+        status=case["status"],
+        previous_status=previous,
+        actor=actor,
+        note=note,
+        kind=case["kind"],
+        category=case.get("category"),
+        department=case["department"],
+        assignee=case.get("assignee"),
+        project=case.get("project"),
+        building=case.get("building"),
+        unit=case.get("unit"),
+        level=case.get("level") or None,
+        respond_by=case["deadlines"]["respond_by"],
+        resolve_by=case["deadlines"]["resolve_by"],
+    )
+
+
+def complaint_escalated(
+    case: dict[str, Any], previous_level: int, reason: str, at: datetime, cause: str,
+    related: list[str] | None = None,
+) -> ComplaintEscalated:
+    return ComplaintEscalated(
+        event_id=derived_event_id("complaint.escalated", case["_id"], str(case["level"]), reason, cause),
+        occurred_at=at,
+        **_chain(case, cause),
+        case_id=case["_id"],
+        level=case["level"],
+        previous_level=previous_level,
+        reason=reason,
+        approver_role=approver_for(case["level"]),
+        project=case.get("project") or "(unknown)",
+        building=case.get("building"),
+        department=case["department"],
+        summary=summary(case),
+        respond_by=case["deadlines"]["respond_by"],
+        resolve_by=case["deadlines"]["resolve_by"],
+        related_case_ids=related or [],
+    )
+
+
+def repair_completed(case: dict[str, Any], at: datetime, cause: str) -> RepairCompleted:
+    order = case["work_order"]
+    amount = Decimal(order.get("cost") or "0")
+    return RepairCompleted(
+        event_id=derived_event_id("repair.completed", case["_id"], order["id"]),
+        occurred_at=at,
+        **_chain(case, cause),
+        case_id=case["_id"],
+        work_order_id=order["id"],
+        project=case.get("project") or "",
+        building=case.get("building") or "",
+        unit=case.get("unit") or "",
+        department=case["department"],
+        under_warranty=bool((case.get("warranty") or {}).get("under_warranty")),
+        cost=Money(amount=f"{amount:.2f}"),
+        completed_at=order["completed_at"],
+        notes=order.get("notes"),
+    )

@@ -1,0 +1,182 @@
+"""A case arrives from intake: decide warranty, department, person, level and deadlines; store it; say so.
+
+Also where a new complaint is checked against the recent ones: a repeat by the
+same owner raises its level, several owners of one building about the same
+problem make a group complaint (群诉), escalated once for the whole group.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from kefu_contracts import CaseOpened, derived_event_id
+from kefu_kit.aggregates import Change
+
+from .context import Routing
+from .domain.complaints import ComplaintRef, escalate, find_group, group_key, initial_level, is_repeat
+from .domain.sla import deadlines
+from .domain.warranty import decide_warranty
+from .escalation import raise_level
+from .events import case_assigned, complaint_escalated, status_changed
+
+
+async def open_case(event: CaseOpened, r: Routing, now: datetime) -> dict[str, Any]:
+    """Create the case once; on a redelivery make sure what follows its creation happened too."""
+    case = await r.cases.get(event.case_id)
+    if case is None:
+        state, events = await _new_case(event, r, now)
+        case, _ = await r.cases.create(state, events)
+    await schedule_deadlines(case, r)
+    if case["kind"] in r.group_kinds and not case.get("group_id"):
+        await detect_group(case, r, now)
+    return case
+
+
+async def _new_case(event: CaseOpened, r: Routing, now: datetime) -> tuple[dict[str, Any], list[Any]]:
+    kind = event.kind.value
+    text = "\n".join(p for p in (event.subject, event.body) if p)
+    warranty = None
+    if kind == "repair":
+        handover = event.handover_date.date() if event.handover_date else None
+        decision = decide_warranty(event.category, handover, event.occurred_at.date(), r.warranty)
+        warranty = {"under_warranty": decision.under_warranty, "expires_on": str(decision.expires_on or "") or None,
+                    "reason": decision.reason, "rule": decision.rule}
+    department, rule = r.rules.assign(kind, event.category, event.project, text,
+                                      warranty["under_warranty"] if warranty else None)
+    level, reason = 0, None
+    if kind == "complaint":
+        level, reason = initial_level(event.urgent_flags, await r.vips.is_vip(event.customer_id), r.complaints)
+        earlier = await r.cases.complaints_of(event.customer_id, event.occurred_at - r.repeat_window, ["complaint"])
+        if is_repeat([c["opened_at"] for c in earlier if c["_id"] != event.case_id], event.occurred_at,
+                     r.repeat_window):
+            repeated = escalate(level, "repeat_complaint", r.complaints)
+            if repeated > level:
+                level, reason = repeated, "repeat_complaint"
+    due = deadlines(kind, max(level, 1), event.urgent_flags, event.occurred_at, r.calendar, table=r.sla)
+    assignee = await r.assignee_for(department, now)
+    case: dict[str, Any] = {
+        "_id": event.case_id,
+        "status": "assigned",
+        "kind": kind,
+        "category": event.category,
+        "urgent_flags": list(event.urgent_flags),
+        "customer_id": event.customer_id,
+        "channel": event.channel.value,
+        "project": event.project,
+        "building": event.building,
+        "unit": event.unit,
+        "handover_date": event.handover_date,
+        "subject": event.subject,
+        "body": event.body,
+        "warranty": warranty,
+        "department": department,
+        "assignment_rule": rule,
+        "assignee": assignee,
+        "level": level,
+        "escalations": [],
+        "deadlines": {"respond_by": due.respond_by, "resolve_by": due.resolve_by, "rule": due.rule},
+        "pauses": [],
+        "overdue": [],
+        "opened_at": event.occurred_at,
+        "responded_at": None,
+        "resolved_at": None,
+        "closed_at": None,
+        "correlation_id": event.correlation_id,
+        "opened_event_id": event.event_id,
+        "contacts": [event.contact_id],
+        "applied": [event.event_id],
+        "approvals": [],
+        "group_id": None,
+        "work_order": (
+            {"id": derived_event_id("wo", event.case_id), "status": "open", "progress": [], "cost": None,
+             "completed_at": None, "notes": None} if kind == "repair" else None
+        ),
+        "timeline": [
+            {"at": event.occurred_at, "type": "opened", "status": "opened", "actor": "intake",
+             "contact_id": event.contact_id},
+            {"at": now, "type": "assigned", "status": "assigned", "actor": "routing", "department": department,
+             "assignee": assignee, "rule": rule},
+        ],
+    }
+    events: list[Any] = [case_assigned(case, now), status_changed(case, "opened", "routing", now, event.event_id)]
+    if level > 1 and reason:
+        case["level"] = 0
+        events += raise_level(case, level, reason, r, now, event.event_id, "routing")
+    return case, events
+
+
+async def schedule_deadlines(case: dict[str, Any], r: Routing) -> None:
+    """Durable timers for the case's current deadlines (idempotent; stale ones are ignored when they fire)."""
+    if case["status"] in ("resolved", "closed"):
+        return
+    if case.get("responded_at") is None:
+        await r.timers.schedule(case["_id"], "respond", case["deadlines"]["respond_by"])
+    await r.timers.schedule(case["_id"], "resolve", case["deadlines"]["resolve_by"])
+
+
+def _ref(case: dict[str, Any]) -> ComplaintRef:
+    return ComplaintRef(case["_id"], case["customer_id"], case.get("project"), case.get("building"),
+                        case.get("category"), case["opened_at"])
+
+
+async def detect_group(case: dict[str, Any], r: Routing, now: datetime) -> None:
+    """Join the building's active group complaint, or form one when enough owners complained."""
+    ref = _ref(case)
+    key = group_key(ref)
+    if key is None:
+        return
+    active = await r.groups.active_for(key)
+    if active and case["_id"] in active["members"]:
+        await _link_members(active, [case["_id"]], r, now)
+        return
+    if active and case["opened_at"] - active["last_member_at"] <= r.group_policy.window:
+        group = await r.groups.mutate(active["_id"], _add_member(case))
+        await _link_members(group, [case["_id"]], r, now)
+        return
+    recent = await r.cases.recent_in_building(
+        case["project"], case["building"], case["category"], list(r.group_kinds),
+        case["opened_at"] - r.group_policy.window,
+    )
+    members = find_group(ref, [_ref(c) for c in recent], r.group_policy)
+    if not members:
+        return
+    lead = next(c for c in [*recent, case] if c["_id"] == members[0].case_id)
+    ids = [m.case_id for m in members]
+    group_id = derived_event_id("group", key, lead["_id"])
+    announced = {**lead, "timeline": list(lead["timeline"])}
+    events = raise_level(announced, 3, "group_complaint", r, now, group_id, "routing", related=ids)
+    state = {"_id": group_id, "key": key, "project": case["project"], "building": case["building"],
+             "category": case["category"], "lead_case_id": lead["_id"], "members": ids,
+             "customers": sorted({m.customer_id for m in members}), "active": True, "level": 3,
+             "created_at": now, "last_member_at": max(m.opened_at for m in members)}
+    group, created = await r.groups.create(state, events if events else [complaint_escalated(
+        {**announced, "level": 3}, 3, "group_complaint", now, group_id, ids)])
+    if not created:
+        group = await r.groups.mutate(group_id, _add_member(case))
+    await _link_members(group, group["members"], r, now)
+
+
+def _add_member(case: dict[str, Any]):
+    def change(group: dict[str, Any]) -> Change | None:
+        if case["_id"] in group["members"]:
+            return None
+        group["members"].append(case["_id"])
+        group["customers"] = sorted({*group["customers"], case["customer_id"]})
+        group["last_member_at"] = max(group["last_member_at"], case["opened_at"])
+        return Change(group)
+    return change
+
+
+async def _link_members(group: dict[str, Any], case_ids: list[str], r: Routing, now: datetime) -> None:
+    """Each member case: in the group, at the group's level. The group escalated once; members publish nothing."""
+    for case_id in case_ids:
+        def change(case: dict[str, Any]) -> Change | None:
+            if case.get("group_id") == group["_id"]:
+                return None
+            case["group_id"] = group["_id"]
+            raise_level(case, group["level"], "group_complaint", r, now, group["_id"], "routing", publish=False)
+            case["timeline"].append({"at": now, "type": "joined_group", "group_id": group["_id"], "actor": "routing"})
+            return Change(case)
+        updated = await r.cases.mutate(case_id, change)
+        await schedule_deadlines(updated, r)
