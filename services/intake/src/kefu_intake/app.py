@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, FastAPI, HTTPException, Query
 from kefu_contracts import CALL_RECEIVED, CASE_FOLLOWED_UP, CASE_OPENED, CASE_STATUS_CHANGED, CallReceived, CaseOpened
@@ -17,6 +18,7 @@ from .domain.handover import register_key
 from .settings import Settings
 
 CLOSED = ("resolved", "closed")
+CENTER_TZ = ZoneInfo("Asia/Shanghai")  # handover dates are local dates of the center
 
 
 class RegisterEntry(BaseModel):
@@ -77,7 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def put_register(entries: list[RegisterEntry]) -> dict[str, int]:
         """Record handover dates (交付); routing decides warranty from them."""
         for e in entries:
-            at = datetime.combine(e.handover_date, time(0), tzinfo=timezone.utc)
+            at = datetime.combine(e.handover_date, time(0), tzinfo=CENTER_TZ)
             await register.put(register_key(e.project, e.building, e.unit),
                                {"project": e.project, "building": e.building, "unit": e.unit, "handover_date": at})
         return {"recorded": len(entries)}

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 from kefu_kit.aggregates import ConcurrentChange, NotFound
 from pydantic import BaseModel, Field
 
@@ -49,16 +49,22 @@ class Escalation(BaseModel):
     note: str | None = Field(None, max_length=2000)
 
 
-def build_router(r: Routing, tokens: TokenBook) -> APIRouter:
-    def principal(authorization: Annotated[str | None, Header()] = None) -> Principal:
-        if not authorization or not authorization.lower().startswith("bearer "):
-            raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
-        who = tokens.authenticate(authorization[7:].strip())
-        if who is None:
-            raise HTTPException(401, "unknown token", headers={"WWW-Authenticate": "Bearer"})
-        return who
+def principal(request: Request, authorization: Annotated[str | None, Header()] = None) -> Principal:
+    """The caller, from ``Authorization: Bearer <token>``; 401 when missing or unknown."""
+    if not authorization or not authorization.lower().startswith("bearer "):
+        raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
+    tokens: TokenBook = request.app.state.tokens
+    who = tokens.authenticate(authorization[7:].strip())
+    if who is None:
+        raise HTTPException(401, "unknown token", headers={"WWW-Authenticate": "Bearer"})
+    return who
 
-    Who = Annotated[Principal, Depends(principal)]
+
+Who = Annotated[Principal, Depends(principal)]
+
+
+def build_router(r: Routing) -> APIRouter:
+    """The routes; the app's ``state.tokens`` (a ``TokenBook``) authenticates callers."""
     router = APIRouter(tags=["cases"])
 
     async def visible(case_id: str, who: Principal) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tomllib
 from datetime import datetime, timedelta, timezone
 
 from fastapi import FastAPI
@@ -28,7 +29,10 @@ from .adapters.store import CaseRepository, GroupRepository, TimerStore, VipStor
 from .api import build_router
 from .auth import TokenBook
 from .context import Routing
+from .domain.calendar import parse_calendar
 from .domain.complaints import GroupPolicy
+from .domain.sla import parse_sla_table
+from .domain.workload import parse_roster
 from .opening import open_case
 from .settings import Settings
 
@@ -54,6 +58,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         repeat_window=timedelta(days=settings.repeat_window_days),
     )
     r.workload_refresh = timedelta(seconds=settings.workload_refresh_s)
+    if settings.sla_file:
+        r.sla = parse_sla_table(tomllib.loads(settings.sla_file.read_text(encoding="utf-8")))
+    if settings.calendar_file:
+        r.calendar = parse_calendar(tomllib.loads(settings.calendar_file.read_text(encoding="utf-8")))
+    if settings.staff_file:
+        r.workload.roster = parse_roster(
+            tomllib.loads(settings.staff_file.read_text(encoding="utf-8")), r.rules.departments)
     tokens = TokenBook(settings.routing_tokens)
     group = subscriber_options(settings)
 
@@ -90,6 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     kit.every("deadline-timers", settings.timer_interval_s, fire_due_timers)
     kit.every("outbox-relay", settings.relay_interval_s, relay)
-    app = kit.app([build_router(r, tokens)], title="kefu routing")
+    app = kit.app([build_router(r)], title="kefu routing")
     app.state.routing = r
+    app.state.tokens = tokens
     return app

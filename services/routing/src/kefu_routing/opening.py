@@ -38,8 +38,10 @@ async def _new_case(event: CaseOpened, r: Routing, now: datetime) -> tuple[dict[
     text = "\n".join(p for p in (event.subject, event.body) if p)
     warranty = None
     if kind == "repair":
-        handover = event.handover_date.date() if event.handover_date else None
-        decision = decide_warranty(event.category, handover, event.occurred_at.date(), r.warranty)
+        # Dates in the center's own zone: a handover at local midnight is that local day, not the UTC one before.
+        handover = event.handover_date.astimezone(r.calendar.tz).date() if event.handover_date else None
+        decision = decide_warranty(event.category, handover, event.occurred_at.astimezone(r.calendar.tz).date(),
+                                   r.warranty)
         warranty = {"under_warranty": decision.under_warranty, "expires_on": str(decision.expires_on or "") or None,
                     "reason": decision.reason, "rule": decision.rule}
     department, rule = r.rules.assign(kind, event.category, event.project, text,

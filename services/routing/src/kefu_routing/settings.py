@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any, ClassVar
 
 from kefu_kit import ServiceSettings
@@ -23,6 +24,9 @@ class Settings(ServiceSettings):
     repeat_window_days: int = Field(30, ge=1, description="a complaint within this many days of another is a repeat")
     timer_interval_s: float = Field(5.0, gt=0, description="how often deadline timers are checked")
     relay_interval_s: float = Field(5.0, gt=0, description="how often interrupted changes' events are relayed")
+    sla_file: Path | None = Field(None, description="TOML service levels replacing the shipped sla.toml")
+    calendar_file: Path | None = Field(None, description="TOML business calendar replacing the shipped calendar.toml")
+    staff_file: Path | None = Field(None, description="TOML staff roster replacing the shipped staff.toml")
     workload_refresh_s: float = Field(30.0, gt=0, description="how often open-case counts per person are recounted")
 
     @field_validator("routing_tokens", mode="before")
