@@ -165,3 +165,57 @@ async def test_a_second_contact_about_an_open_case_follows_it_up(services, produ
     assert any(t["type"] == "follow_up" for t in case["timeline"])
     followed = await read_all(infra, Topics(namespace)("case.followed_up"), 1000)
     assert len(followed) == 1 and json.loads(followed[0].value)["kind"] == "complaint"
+
+
+FAST_SLA = """
+kinds = ["inquiry", "complaint", "suggestion", "repair", "praise"]
+emergency_flags = ["gas"]
+
+[[rule]]
+id = "complaint.level1.drill"
+kind = "complaint"
+level = 1
+respond = { clock = "wall", seconds = 4 }
+resolve = { clock = "wall", hours = 2 }
+
+[[rule]]
+id = "complaint.higher"
+kind = "complaint"
+respond = { clock = "wall", hours = 8 }
+resolve = { clock = "wall", hours = 24 }
+""" + "".join(f"""
+[[rule]]
+id = "{kind}"
+kind = "{kind}"
+respond = {{ clock = "wall", hours = 8 }}
+resolve = {{ clock = "wall", hours = 24 }}
+""" for kind in ("inquiry", "suggestion", "repair", "praise"))
+
+
+async def test_a_missed_deadline_escalates_once_with_two_routing_instances_and_a_restart(
+    services, producer, mongo, namespace, infra, tmp_path
+):
+    sla = tmp_path / "sla.toml"
+    sla.write_text(FAST_SLA, encoding="utf-8")
+    env = {"KEFU_SLA_FILE": str(sla), "KEFU_TIMER_INTERVAL_S": "0.3", "KEFU_RELAY_INTERVAL_S": "1"}
+    _, first, second = services("intake", "routing", "routing", **env)
+    c = call_payload(1, kind="complaint", body="物业维修人员态度很差，我要投诉",
+                     property={"project": "金沙湾", "building": "9幢", "unit": "0901"})
+    await send_json(producer, Topics(namespace)("call.received"), c, key=c["caller"]["phone"])
+    cases = mongo[f"{namespace}_kefu_routing"].cases
+    case = await eventually(lambda: cases.find_one({}), lambda d: d is not None, what="the complaint case")
+    assert case["level"] == 1 and case["deadlines"]["rule"] == "complaint.level1.drill"
+    first.kill()  # a restart in between: one instance dies before the deadline, comes back after it
+    await asyncio.sleep(5)
+    first.start()
+
+    case = await eventually(lambda: cases.find_one({}), lambda d: d["level"] == 2, timeout=60, what="level 2")
+    await asyncio.sleep(3)  # both instances keep checking timers; nothing more may happen
+    case = await cases.find_one({})
+    assert case["level"] == 2
+    assert [e["reason"] for e in case["escalations"]] == ["sla_breach"]
+    assert [t["which"] for t in case["timeline"] if t["type"] == "deadline_missed"] == ["respond"]
+    breaches = [e for e in await escalations(infra, namespace) if e["reason"] == "sla_breach"]
+    assert len(breaches) == 1
+    assert (breaches[0]["previous_level"], breaches[0]["level"]) == (1, 2)
+    assert breaches[0]["approver_role"] == "cs_general_manager"

@@ -204,3 +204,11 @@ def _with(change: Any) -> dict[str, Any]:
 def test_parse_refuses_bad_tables(change: Any, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         parse_sla_table(_with(change))
+
+
+def test_limits_may_be_given_in_seconds_for_drills_and_tests() -> None:
+    from kefu_routing.domain.sla import _limit
+
+    assert _limit({"clock": "wall", "seconds": 90}, "x").within == timedelta(seconds=90)
+    with pytest.raises(ValueError, match="whole numbers"):
+        _limit({"clock": "wall", "seconds": -1}, "x")

@@ -168,13 +168,13 @@ def _merged_pauses(
 
 
 def _limit(value: Any, where: str) -> Limit:
-    if not isinstance(value, dict) or not set(value) <= {"clock", "hours", "minutes"}:
+    if not isinstance(value, dict) or not set(value) <= {"clock", "hours", "minutes", "seconds"}:
         raise ValueError(f"{where}: expected {{ clock = \"business\" | \"wall\", hours = H, minutes = M }}")
-    amounts = [value.get("hours", 0), value.get("minutes", 0)]
+    amounts = [value.get("hours", 0), value.get("minutes", 0), value.get("seconds", 0)]
     if any(type(a) is not int or a < 0 for a in amounts):
-        raise ValueError(f"{where}: hours and minutes must be whole numbers, not negative")
+        raise ValueError(f"{where}: hours, minutes and seconds must be whole numbers, not negative")
     try:
-        return Limit(timedelta(hours=amounts[0], minutes=amounts[1]), value.get("clock", ""))
+        return Limit(timedelta(hours=amounts[0], minutes=amounts[1], seconds=amounts[2]), value.get("clock", ""))
     except ValueError as exc:
         raise ValueError(f"{where}: {exc}") from None
 
