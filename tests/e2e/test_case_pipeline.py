@@ -219,3 +219,59 @@ async def test_a_missed_deadline_escalates_once_with_two_routing_instances_and_a
     assert len(breaches) == 1
     assert (breaches[0]["previous_level"], breaches[0]["level"]) == (1, 2)
     assert breaches[0]["approver_role"] == "cs_general_manager"
+
+
+def derived(event_id: str, **fields) -> dict:
+    return {"event_id": event_id, "schema_version": 1, "occurred_at": datetime.now(timezone.utc).isoformat(),
+            "correlation_id": event_id, "causation_id": event_id, **fields}
+
+
+async def test_vip_owners_start_higher_and_dissatisfied_return_visits_reopen(
+    services, producer, mongo, namespace, infra, tokens
+):
+    intake, routing = services("intake", "routing", KEFU_ROUTING_TOKENS=tokens.env())
+    topics = Topics(namespace)
+    await send_json(producer, topics("member.tier_changed"),
+                    derived(f"tier-{uuid.uuid4()}", customer_id="C-VIP-1", member_id="M1", tier="gold",
+                            previous_tier="silver", vip=True), key="C-VIP-1")
+    vips = mongo[f"{namespace}_kefu_routing"].vip_customers
+    await eventually(lambda: vips.count_documents({"vip": True}), lambda n: n == 1, what="VIP learned")
+    complaint_call = call_payload(1, kind="complaint", body="车位被人长期占用，物业不管，投诉",
+                                  caller={"name": "赵先生", "customer_id": "C-VIP-1"},
+                                  property={"project": "城投·春江府", "building": "2幢", "unit": "2201"})
+    repair_call = call_payload(2, kind="repair", body="主卧窗户关不严，漏风",
+                               property={"project": "城投·春江府", "building": "2幢", "unit": "0501"})
+    for c in (complaint_call, repair_call):
+        await send_json(producer, topics("call.received"), c, key=c["caller"].get("phone") or "C-VIP-1")
+    cases = mongo[f"{namespace}_kefu_routing"].cases
+    await eventually(lambda: cases.count_documents({}), lambda n: n == 2, what="2 cases")
+    vip_case = await cases.find_one({"kind": "complaint"})
+    assert vip_case["level"] == 2 and vip_case["escalations"][0]["reason"] == "vip"
+    repair = await cases.find_one({"kind": "repair"})
+    staff = "engineering" if repair["department"] == "engineering" else "property"
+
+    async with tokens.client(routing.url, staff) as dept:
+        first = await dept.post(f"/cases/{repair['_id']}/work-order/complete", json={"cost": "0", "note": "已调整"})
+        assert first.status_code == 200, first.text
+        first_order = first.json()["work_order"]["id"]
+        await send_json(producer, topics("survey.answered"), derived(
+            f"ans-{uuid.uuid4()}", survey_id="sv-1", kind="repair_return_visit", customer_id=repair["customer_id"],
+            case_id=repair["_id"], questionnaire_id="csat-v1", csat=2, solved=False,
+            answered_at=datetime.now(timezone.utc).isoformat()), key=repair["customer_id"])
+        reopened = await eventually(lambda: cases.find_one({"_id": repair["_id"]}),
+                                    lambda c: c["status"] == "reopened", what="reopened")
+        assert reopened["level"] == 1 and reopened["escalations"][-1]["reason"] == "dissatisfied_return_visit"
+        second = await dept.post(f"/cases/{repair['_id']}/work-order/complete", json={"cost": "0", "note": "换密封条"})
+        assert second.status_code == 200 and second.json()["work_order"]["id"] != first_order
+        await send_json(producer, topics("survey.answered"), derived(
+            f"ans-{uuid.uuid4()}", survey_id="sv-2", kind="repair_return_visit", customer_id=repair["customer_id"],
+            case_id=repair["_id"], questionnaire_id="csat-v1", csat=5, solved=True,
+            answered_at=datetime.now(timezone.utc).isoformat()), key=repair["customer_id"])
+        await eventually(lambda: cases.find_one({"_id": repair["_id"]}), lambda c: c["status"] == "closed",
+                         what="closed after a satisfied visit")
+
+    reasons = [(e["case_id"], e["reason"], e["previous_level"], e["level"]) for e in await escalations(infra, namespace)]
+    assert (vip_case["_id"], "vip", 0, 2) in reasons
+    assert (repair["_id"], "dissatisfied_return_visit", 0, 1) in reasons
+    completed = [json.loads(m.value) for m in await read_all(infra, topics("repair.completed"), 1000)]
+    assert len({c["work_order_id"] for c in completed}) == 2, "a new return visit follows the second fix"
