@@ -41,6 +41,12 @@ PY
 
 up() {
     [[ -x $PY ]] || { echo "services: no .venv; run 'make setup' first" >&2; exit 1; }
+    if [[ -z ${KEFU_ROUTING_TOKENS:-} ]]; then
+        # routing's API needs tokens: local runs get dev tokens (hashes here, tokens in dev-tokens.txt)
+        "$PWD/.venv/bin/kefu" dev-tokens "$STACK_DIR/dev-tokens"
+        KEFU_ROUTING_TOKENS=$(cat "$STACK_DIR/dev-tokens.json")
+        export KEFU_ROUTING_TOKENS
+    fi
     for s in $SERVICES; do
         if running "$s"; then continue; fi
         KEFU_HTTP_PORT=$(port_of "$s") nohup "$PY" -m "kefu_$s" >>"$LOG_DIR/$s.log" 2>&1 &
@@ -56,6 +62,8 @@ up() {
         done
         printf 'services: %-13s http://127.0.0.1:%s  (health /health, metrics /metrics, log %s)\n' "$s" "$port" "$LOG_DIR/$s.log"
     done
+    [[ -f $STACK_DIR/dev-tokens.txt ]] && echo "services: routing API tokens (Authorization: Bearer ...) in $STACK_DIR/dev-tokens.txt"
+    return 0
 }
 
 down() {

@@ -3,13 +3,14 @@
     python -m kefu_intake.evaluate data/labelled_contacts.jsonl [--split {all,dev,test}] [--errors]
 
 Reports kind accuracy, per-kind precision and recall, category accuracy on
-contacts whose gold category is set, and per-flag precision/recall of the
-urgency flags. Pure: reads the file, runs the rules, prints.
+contacts whose gold category is set (and on every contact, a ``null`` gold
+category included), and per-flag and overall precision/recall of the urgency
+flags. Pure: reads the file, runs the rules, prints.
 
 Split: the file is cut deterministically by line position. The rows whose
-0-based index (among non-blank lines) is a multiple of 5 are the held-out
-``test`` split (64 of 320); the others are ``dev``. Tune the taxonomy by
-reading dev errors only; report test figures, never tune on them.
+0-based line index in the file is a multiple of 5 are the held-out ``test``
+split (64 of 320); the others are ``dev``. Tune the taxonomy by reading dev
+errors only; report test figures, never tune on them.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ class Report:
     category_correct: int
     per_flag: dict[str, tuple[float, float, int]]
     errors: list[str]
+    category_exact: int = 0  # contacts whose category (None included) equals the gold one
+    flags_micro: tuple[float, float, int] = (1.0, 1.0, 0)  # precision, recall, gold flags
 
     @property
     def kind_accuracy(self) -> float:
@@ -51,21 +54,24 @@ SPLITS = ("all", "dev", "test")
 TEST_EVERY = 5
 
 
-def split_rows(rows: list[dict], split: str) -> list[dict]:
-    """The rows of ``split``: ``test`` is every row whose 0-based index % 5 == 0, ``dev`` the rest."""
+def in_split(line_index: int, split: str) -> bool:
+    """Whether the row on 0-based ``line_index`` belongs to ``split``: test is every fifth line (0, 5, 10...)."""
     if split not in SPLITS:
         raise ValueError(f"unknown split {split!r}; expected one of {SPLITS}")
-    if split == "all":
-        return list(rows)
-    want_test = split == "test"
-    return [row for i, row in enumerate(rows) if (i % TEST_EVERY == 0) == want_test]
+    return split == "all" or (line_index % TEST_EVERY == 0) == (split == "test")
+
+
+def load_rows(path: Path, split: str = "all") -> list[dict]:
+    """The labelled rows of ``path`` in ``split`` (blank lines skipped, but they keep their line index)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for i, line in enumerate(lines) if line.strip() and in_split(i, split)]
 
 
 def evaluate(rows: list[dict]) -> Report:
     tax = default_taxonomy()
     tp, fp, fn = Counter(), Counter(), Counter()
     ftp, ffp, ffn = Counter(), Counter(), Counter()
-    correct = cat_total = cat_correct = 0
+    correct = cat_total = cat_correct = cat_exact = 0
     errors = []
     for row in rows:
         text = "\n".join(p for p in (row.get("subject"), row["body"]) if p)
@@ -78,6 +84,10 @@ def evaluate(rows: list[dict]) -> Report:
             fp[got.kind] += 1
             fn[gold] += 1
             errors.append(f"kind {gold} -> {got.kind} {list(got.rules)}: {text[:90]!r}")
+        if got.category == (row.get("category") or None):
+            cat_exact += 1
+        elif not row.get("category"):
+            errors.append(f"category None -> {got.category}: {text[:90]!r}")
         if row.get("category"):
             cat_total += 1
             if got.category == row["category"]:
@@ -96,7 +106,9 @@ def evaluate(rows: list[dict]) -> Report:
                 errors.append(f"flag -{f}: {text[:90]!r}")
     per_kind = {k: (*_pr(tp[k], fp[k], fn[k]), tp[k] + fn[k]) for k in tax.priority}
     per_flag = {f: (*_pr(ftp[f], ffp[f], ffn[f]), ftp[f] + ffn[f]) for f in tax.flags}
-    return Report(len(rows), correct, per_kind, cat_total, cat_correct, per_flag, errors)
+    tp_all, fp_all, fn_all = sum(ftp.values()), sum(ffp.values()), sum(ffn.values())
+    micro = (*_pr(tp_all, fp_all, fn_all), tp_all + fn_all)
+    return Report(len(rows), correct, per_kind, cat_total, cat_correct, per_flag, errors, cat_exact, micro)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -110,9 +122,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--errors", action="store_true", help="list every misclassification")
     args = p.parse_args(argv)
-    rows = [json.loads(line) for line in args.file.read_text(encoding="utf-8").splitlines() if line.strip()]
-    n_all = len(rows)
-    rows = split_rows(rows, args.split)
+    n_all = len(load_rows(args.file))
+    rows = load_rows(args.file, args.split)
     r = evaluate(rows)
     print(f"taxonomy {default_taxonomy().version}; split {args.split}: {r.total} of {n_all} labelled contacts from {args.file}")
     print(f"kind accuracy: {r.kind_accuracy:.1%} ({r.kind_correct}/{r.total})")
@@ -120,9 +131,13 @@ def main(argv: list[str] | None = None) -> int:
     for kind, (prec, rec, n) in r.per_kind.items():
         print(f"{kind:<12}{prec:>10.1%}{rec:>10.1%}{n:>9}")
     print(f"category accuracy (where labelled): {r.category_accuracy:.1%} ({r.category_correct}/{r.category_total})")
+    exact = r.category_exact / r.total if r.total else 0.0
+    print(f"category exact on all contacts (null included): {exact:.1%} ({r.category_exact}/{r.total})")
     print(f"{'flag':<20}{'precision':>10}{'recall':>10}{'support':>9}")
     for flag, (prec, rec, n) in r.per_flag.items():
         print(f"{flag:<20}{prec:>10.1%}{rec:>10.1%}{n:>9}")
+    prec, rec, n = r.flags_micro
+    print(f"{'all flags (micro)':<20}{prec:>10.1%}{rec:>10.1%}{n:>9}")
     if args.errors:
         print("\n".join(r.errors))
     return 0

@@ -11,6 +11,7 @@ import os
 import sys
 import time
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 from kefu_kit.masking import mask_text
@@ -22,27 +23,54 @@ def _port(name: str) -> int:
     return int(os.environ.get(f"KEFU_{name.upper()}_HTTP_PORT", SERVICES[name]))
 
 
+def _token() -> str:
+    """The manager's dev token (``make up``/``make demo`` create them in .stack/dev-tokens.txt)."""
+    if os.environ.get("KEFU_TOKEN"):
+        return os.environ["KEFU_TOKEN"]
+    path = Path(os.environ.get("KEFU_STACK_DIR", ".stack")) / "dev-tokens.txt"
+    tokens = dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+    return tokens["manager"]
+
+
 def _get(name: str, path: str) -> Any:
-    with urllib.request.urlopen(f"http://127.0.0.1:{_port(name)}{path}", timeout=5) as response:
+    request = urllib.request.Request(f"http://127.0.0.1:{_port(name)}{path}")
+    if name == "routing" and path.startswith("/cases"):
+        request.add_header("Authorization", f"Bearer {_token()}")
+    with urllib.request.urlopen(request, timeout=5) as response:
         return json.load(response)
+
+
+def _wait(what: str, probe: Any, done: Any, total: int, deadline: float) -> bool:
+    """Poll ``probe`` until ``done``; print progress on its own lines (works in logs too)."""
+    last = None
+    while True:
+        value = probe()
+        if value != last:
+            print(f"demo: {value}/{total} {what}", file=sys.stderr)
+            last = value
+        if done(value):
+            return True
+        if time.monotonic() > deadline:
+            print(f"demo: gave up waiting: {value}/{total} {what}", file=sys.stderr)
+            return False
+        time.sleep(2)
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="kefu demo-summary")
-    p.add_argument("--expect", type=int, required=True, help="notifications to wait for (one per call)")
+    p.add_argument("--expect", type=int, required=True, help="contacts published (intake records each)")
     p.add_argument("--timeout", type=float, default=300.0)
     args = p.parse_args(argv)
 
-    started, notified = time.monotonic(), 0
-    while time.monotonic() - started < args.timeout:
-        notified = _get("notifications", "/stats")["counts"]["notifications"]
-        print(f"\rdemo: {notified}/{args.expect} calls have reached a department's inbox", end="", file=sys.stderr)
-        if notified >= args.expect:
-            break
-        time.sleep(1)
-    print(file=sys.stderr)
-    if notified < args.expect:
-        print(f"demo: only {notified} of {args.expect} calls arrived in {args.timeout:.0f}s", file=sys.stderr)
+    started = time.monotonic()
+    if not _wait("contacts recorded by intake", lambda: _get("intake", "/stats")["counts"]["contacts"],
+                 lambda n: n >= args.expect, args.expect, started + args.timeout):
+        return 1
+    # Follow-ups join open cases, so there are fewer cases than contacts: one notification per case.
+    cases = _get("routing", "/stats")["counts"]["cases"]
+    if not _wait("cases notified to their department",
+                 lambda: _get("notifications", "/stats")["counts"]["notifications"],
+                 lambda n: n >= _get("routing", "/stats")["counts"]["cases"], cases, started + args.timeout):
         return 1
 
     print("\nWhat each service did")
@@ -57,7 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     for case in _get("routing", "/cases?limit=4"):
         where = " ".join(x for x in (case.get("project"), case.get("building"), case.get("unit")) if x)
         print(f"  {case['_id']}  [{case['kind']}/{case.get('category') or '-'}] -> {case['department']}"
-              f" ({case['assignment_rule']})\n      {where}: {mask_text(case['body'])[:60]}")
+              f" ({case['assignment_rule']}), level {case.get('level') or '-'}, assignee {case.get('assignee')}"
+              f"\n      {where}: {mask_text(case['body'])[:60]}")
     return 0
 
 

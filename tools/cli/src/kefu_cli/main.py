@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import sys
 
-from . import demo, publish_calls
+from . import bench, demo, publish_calls, tokens
 
-COMMANDS = {"publish-calls": publish_calls.main, "demo-summary": demo.main}
+COMMANDS = {
+    "publish-calls": publish_calls.main,
+    "demo-summary": demo.main,
+    "bench": bench.main,
+    "token": tokens.token_main,
+    "dev-tokens": tokens.dev_tokens_main,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

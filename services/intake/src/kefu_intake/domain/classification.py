@@ -21,8 +21,8 @@ How a text is classified:
    category; the highest wins, ties broken by ``[categories] tie_break``.
    A kind listed in ``[categories] always`` (repair) falls back to
    ``[categories] fallback`` (other); a kind listed in ``[categories] evidence``
-   gets a category only when a rule of the named kind also fired (a complaint
-   is about a defect only when the text describes one).
+   gets a category only when one of the kind or urgent rules named there also
+   fired (a complaint is about a defect only when the text describes one).
 4. **Flags are kept** only for the kinds their rule allows (``kinds``,
    defaulting to ``[urgent] kinds``): a preventive suggestion, a question
    about a hazard or thanks for a past rescue names no hazard now.
@@ -30,7 +30,9 @@ How a text is classified:
 A rule matches when any of its ``any`` words is found and, for each group in
 ``all``, one word of that group is found, and none of its ``unless`` words is
 found. A ``negatable`` rule ignores a word preceded, in the same clause, by a
-negation from ``[negation]`` ("不满意" does not count as "满意").
+negation from ``[negation]`` ("不满意" does not count as "满意"). A ``fallback``
+kind rule counts only when no other kind rule and no prior fired (a weak hint
+used instead of the default kind).
 """
 
 from __future__ import annotations
@@ -54,11 +56,14 @@ class Negation:
     window: int = 3
     words: tuple[str, ...] = ()  # English, looked for in the ``words_window`` words before a match
     words_window: int = 3
+    not_negations: tuple[str, ...] = ()  # words that contain a prefix but negate nothing ("特别", "不仅")
 
     def negates(self, text: str, start: int) -> bool:
         before = text[:start]
         clause = _CLAUSE_END.split(before)[-1]
-        if any(p in clause[-self.window :] for p in self.prefixes if self.window):
+        for word in self.not_negations:
+            clause = clause.replace(word, " " * len(word))
+        if self.window and any(p in clause[-self.window :] for p in self.prefixes):
             return True
         if self.words:
             tail = _WORD.findall(clause.lower())[-self.words_window :]
@@ -76,6 +81,7 @@ class Rule:
     groups: tuple[tuple[re.Pattern[str], ...], ...] = ()  # ...and one of each group
     negatable: bool = False
     kinds: tuple[str, ...] = ()  # category and urgent rules: only for these kinds (empty: any)
+    fallback: bool = False  # kind rules: counts only when no other kind rule or prior fired
 
     def matches(self, text: str, negation: Negation | None = None) -> bool:
         neg = negation if self.negatable else None
@@ -99,12 +105,16 @@ def _found(patterns: tuple[re.Pattern[str], ...], text: str, negation: Negation 
 
 @dataclass(frozen=True)
 class KindPrior:
-    """An urgent flag found in the text adds ``weight`` to ``kind``."""
+    """An urgent flag found in the text adds ``weight`` to ``kind``, unless one of ``unless`` is found."""
 
     id: str
     flags: tuple[str, ...]
     kind: str
     weight: float
+    unless: tuple[re.Pattern[str], ...] = ()
+
+    def applies(self, text: str, found_flags: set[str]) -> bool:
+        return bool(found_flags.intersection(self.flags)) and not any(u.search(text) for u in self.unless)
 
 
 @dataclass(frozen=True)
@@ -122,7 +132,7 @@ class Taxonomy:
     category_kinds: tuple[str, ...] = ()  # kinds that get a category (empty: every kind)
     category_always: tuple[str, ...] = ()  # kinds that always get one (the fallback when nothing matches)
     category_fallback: str | None = None
-    category_evidence: dict[str, str] = field(default_factory=dict)  # kind -> kind whose rule must have fired
+    category_evidence: dict[str, tuple[str, ...]] = field(default_factory=dict)  # kind -> rule ids, one must fire
     category_tie_break: tuple[str, ...] = ()
 
 
@@ -146,16 +156,18 @@ def _compile(words: list[str], where: str) -> tuple[re.Pattern[str], ...]:
             except re.error as exc:
                 raise ValueError(f"{where}: bad regular expression {word!r}: {exc}") from exc
         elif word.isascii():
-            # word boundaries only where the word itself starts / ends with a word character
+            # word boundaries only where the word itself starts / ends with a word character;
+            # an English word ending in a letter also matches its regular inflections
+            # ("radiator" -> "radiators", "leak" -> "leaked", "leaking")
             left = r"\b" if re.match(r"\w", word) else ""
-            right = r"\b" if re.search(r"\w$", word) else ""
+            right = r"(?:s|es|d|ed|ing)?\b" if re.search(r"[A-Za-z]$", word) else (r"\b" if re.search(r"\w$", word) else "")
             out.append(re.compile(left + re.escape(word) + right, re.IGNORECASE))
         else:
             out.append(re.compile(re.escape(word)))
     return tuple(out)
 
 
-_RULE_KEYS = {"id", "any", "all", "unless", "weight", "negatable", "kinds"}
+_RULE_KEYS = {"id", "any", "all", "unless", "weight", "negatable", "kinds", "fallback"}
 
 
 def _rules(entries: list[dict[str, Any]], key: str, default_kinds: tuple[str, ...] = ()) -> tuple[Rule, ...]:
@@ -182,6 +194,11 @@ def _rules(entries: list[dict[str, Any]], key: str, default_kinds: tuple[str, ..
         negatable = e.get("negatable", False)
         if not isinstance(negatable, bool):
             raise ValueError(f"rule {rid}: negatable must be true or false")
+        fallback = e.get("fallback", False)
+        if not isinstance(fallback, bool):
+            raise ValueError(f"rule {rid}: fallback must be true or false")
+        if fallback and key != "kind":
+            raise ValueError(f"rule {rid}: 'fallback' applies to kind rules only")
         rules.append(
             Rule(
                 id=rid,
@@ -191,6 +208,7 @@ def _rules(entries: list[dict[str, Any]], key: str, default_kinds: tuple[str, ..
                 unless=_compile(e.get("unless", []), rid),
                 groups=tuple(_compile(g, rid) for g in groups),
                 negatable=negatable,
+                fallback=fallback,
                 kinds=tuple(e["kinds"]) if "kinds" in e else default_kinds,
             )
         )
@@ -230,9 +248,11 @@ def parse_taxonomy(data: dict[str, Any]) -> Taxonomy:
         raise ValueError("[categories] always must be among [categories] kinds")
     evidence = cat.get("evidence", {})
     if not isinstance(evidence, dict):
-        raise ValueError("[categories] evidence must be a table kind = kind")
+        raise ValueError("[categories] evidence must be a table: kind = [kind rule ids]")
+    _names(list(evidence), "[categories] evidence", kinds)
     for k, v in evidence.items():
-        _names([k, v], "[categories] evidence", kinds)
+        if not isinstance(v, list) or not v or not all(isinstance(i, str) for i in v):
+            raise ValueError(f"[categories] evidence for {k!r} must be a non-empty list of rule ids")
     tie_break = _names(cat.get("tie_break", list(categories)), "[categories] tie_break", categories)
     if set(tie_break) != set(categories):
         raise ValueError("[categories] tie_break must list every category once")
@@ -245,21 +265,32 @@ def parse_taxonomy(data: dict[str, Any]) -> Taxonomy:
         window=int(neg.get("window", 3)),
         words=tuple(w.lower() for w in neg.get("words", [])),
         words_window=int(neg.get("words_window", 3)),
+        not_negations=tuple(neg.get("not_negations", [])),
     )
+    for what in ("prefixes", "words", "not_negations"):
+        value = neg.get(what, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise ValueError(f"[negation] {what} must be a list of non-empty strings")
+    if negation.window < 0 or negation.words_window < 0:
+        raise ValueError("[negation] windows must not be negative")
 
     priors = []
     for e in data.get("kind_prior", []):
         pid = e.get("id")
         if not isinstance(pid, str) or not pid:
             raise ValueError("a kind_prior has no id")
-        if set(e) - {"id", "flags", "kind", "weight"}:
-            raise ValueError(f"kind_prior {pid} has unknown fields {sorted(set(e) - {'id', 'flags', 'kind', 'weight'})}")
+        unknown = set(e) - {"id", "flags", "kind", "weight", "unless"}
+        if unknown:
+            raise ValueError(f"kind_prior {pid} has unknown fields {sorted(unknown)}")
         if e.get("kind") not in kinds:
             raise ValueError(f"kind_prior {pid} names unknown target {e.get('kind')!r}")
         weight = e.get("weight", 1.0)
         if isinstance(weight, bool) or not isinstance(weight, (int, float)) or weight <= 0:
             raise ValueError(f"kind_prior {pid}: weight must be a positive number")
-        priors.append(KindPrior(pid, _names(e.get("flags", []), f"kind_prior {pid}", flags), e["kind"], float(weight)))
+        prior_flags = _names(e.get("flags", []), f"kind_prior {pid}", flags)
+        if not prior_flags:
+            raise ValueError(f"kind_prior {pid} names no flags")
+        priors.append(KindPrior(pid, prior_flags, e["kind"], float(weight), _compile(e.get("unless", []), pid)))
 
     tax = Taxonomy(
         version=str(data["version"]),
@@ -275,7 +306,7 @@ def parse_taxonomy(data: dict[str, Any]) -> Taxonomy:
         category_kinds=cat_kinds,
         category_always=cat_always,
         category_fallback=fallback,
-        category_evidence=dict(evidence),
+        category_evidence={k: tuple(v) for k, v in evidence.items()},
         category_tie_break=tie_break,
     )
     for rules, known in ((tax.kind_rules, kinds), (tax.category_rules, categories), (tax.urgent_rules, flags)):
@@ -288,6 +319,11 @@ def parse_taxonomy(data: dict[str, Any]) -> Taxonomy:
     ids = [r.id for r in (*tax.kind_rules, *tax.category_rules, *tax.urgent_rules)] + [p.id for p in tax.kind_priors]
     if len(ids) != len(set(ids)):
         raise ValueError("rule ids must be unique")
+    kind_ids = {r.id for r in (*tax.kind_rules, *tax.urgent_rules)} | {p.id for p in tax.kind_priors}
+    for k, rule_ids in tax.category_evidence.items():
+        for i in rule_ids:
+            if i not in kind_ids:
+                raise ValueError(f"[categories] evidence for {k!r} names unknown rule {i!r}")
     return tax
 
 
@@ -309,16 +345,19 @@ def classify(text: str, agent_kind: str | None = None, taxonomy: Taxonomy | None
     # 2. kind
     scores: dict[str, float] = {}
     kind_fired: list[str] = []
-    fired_kinds: set[str] = set()
     for rule in tax.kind_rules:
-        if rule.matches(text, neg):
+        if not rule.fallback and rule.matches(text, neg):
             scores[rule.target] = scores.get(rule.target, 0.0) + rule.weight
             kind_fired.append(rule.id)
-            fired_kinds.add(rule.target)
     for prior in tax.kind_priors:
-        if found_flags.intersection(prior.flags):
+        if prior.applies(text, found_flags):
             scores[prior.kind] = scores.get(prior.kind, 0.0) + prior.weight
             kind_fired.append(prior.id)
+    if not kind_fired:  # nothing else said anything: the fallback rules may
+        for rule in tax.kind_rules:
+            if rule.fallback and rule.matches(text, neg):
+                scores[rule.target] = scores.get(rule.target, 0.0) + rule.weight
+                kind_fired.append(rule.id)
     if agent_kind:
         kind = agent_kind
         fired = [f"agent:{agent_kind}", *kind_fired]
@@ -334,17 +373,18 @@ def classify(text: str, agent_kind: str | None = None, taxonomy: Taxonomy | None
     category = None
     if not tax.category_kinds or kind in tax.category_kinds:
         needed = tax.category_evidence.get(kind)
-        if needed is None or needed in fired_kinds:
+        evidence = {*kind_fired, *(r.id for r in flag_hits)}
+        if needed is None or any(i in evidence for i in needed):
             cat_scores: dict[str, float] = {}
-            cat_fired: list[str] = []
+            cat_hits: list[Rule] = []
             for rule in tax.category_rules:
                 if rule.allows(kind) and rule.matches(text, neg):
                     cat_scores[rule.target] = cat_scores.get(rule.target, 0.0) + rule.weight
-                    cat_fired.append(rule.id)
+                    cat_hits.append(rule)
             if cat_scores:
                 best = max(cat_scores.values())
                 category = next(c for c in tax.category_tie_break if cat_scores.get(c) == best)
-                fired.extend(cat_fired)
+                fired.extend(r.id for r in cat_hits)
         if category is None and kind in tax.category_always:
             category = tax.category_fallback
             fired.append(f"fallback:{category}")
@@ -357,3 +397,4 @@ def classify(text: str, agent_kind: str | None = None, taxonomy: Taxonomy | None
             if rule.target not in flags:
                 flags.append(rule.target)
     return Classification(kind, category, tuple(f for f in tax.flags if f in flags), tuple(fired), scores)
+
