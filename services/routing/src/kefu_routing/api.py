@@ -182,7 +182,7 @@ def build_router(r: Routing) -> APIRouter:
 
 
 def _public(case: dict[str, Any], timeline: bool = True) -> dict[str, Any]:
-    hidden = {"applied"} | (set() if timeline else {"timeline", "body"})
+    hidden = {"applied"} | (set() if timeline else {"timeline"})
     return {k: v for k, v in case.items() if k not in hidden}
 
 

@@ -55,7 +55,7 @@ class Routing:
     warranty: WarrantyPolicy = field(default_factory=default_warranty_policy)
     complaints: ComplaintPolicy = field(default_factory=default_complaint_policy)
     group_policy: GroupPolicy = field(default_factory=GroupPolicy)
-    group_kinds: tuple[str, ...] = ("complaint",)
+    group_kinds: tuple[str, ...] = ("complaint", "repair")
     repeat_window: timedelta = timedelta(days=30)
     workload: Workload = field(default_factory=Workload)
     workload_refresh: timedelta = timedelta(seconds=30)

@@ -20,7 +20,9 @@ class Settings(ServiceSettings):
     )
     group_min_owners: int = Field(3, ge=2, description="distinct owners that make a group complaint (群诉)")
     group_window_hours: float = Field(72.0, gt=0, description="window in which their complaints must fall")
-    group_kinds: list[str] = Field(default_factory=lambda: ["complaint"], description="case kinds that count for 群诉")
+    group_kinds: list[str] = Field(
+        default_factory=lambda: ["complaint", "repair"],
+        description="case kinds that count for 群诉: owners reporting the same defect count as much as those complaining")
     repeat_window_days: int = Field(30, ge=1, description="a complaint within this many days of another is a repeat")
     timer_interval_s: float = Field(5.0, gt=0, description="how often deadline timers are checked")
     relay_interval_s: float = Field(5.0, gt=0, description="how often interrupted changes' events are relayed")
