@@ -7,7 +7,7 @@ SERVICES := deploy/local/services.sh
 CALLS ?= 20000
 KEEP ?= 0
 
-.PHONY: help setup stack stack-stop up down demo test test-unit bench schemas asyncapi clean
+.PHONY: help setup stack stack-stop up down demo test test-unit classify-report bench schemas asyncapi clean
 
 help:
 	@echo "make demo    set up everything, run the five services, replay the sample contacts, show what happened"
@@ -48,6 +48,9 @@ demo: setup stack
 test: setup
 	@$(STACK) install
 	@scripts/run-tests.sh
+
+classify-report: setup
+	@for split in dev test all; do .venv/bin/python -m kefu_intake.evaluate data/labelled_contacts.jsonl --split $$split; echo; done
 
 test-unit: setup
 	@.venv/bin/pytest -q tests/unit tests/contracts

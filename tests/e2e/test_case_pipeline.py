@@ -62,6 +62,7 @@ async def test_a_burst_of_leak_complaints_makes_one_group_per_building(services,
         assert len(e["related_case_ids"]) >= 3
     lone = await cases.find_one({"project": "滨江花园", "building": "8幢"})
     assert lone["group_id"] is None and lone["level"] == 1
+    await no_dead_letters(infra, namespace)
 
 
 
@@ -149,15 +150,24 @@ async def test_cost_approval_within_authority_and_department_isolation(services,
     assert statuses == ["assigned", "in_progress", "resolved"]
 
 
-async def test_a_second_contact_about_an_open_case_follows_it_up(services, producer, mongo, namespace, infra):
-    services("intake", "routing")
+async def no_dead_letters(infra, ns: str) -> None:
+    """Nothing in these scenarios is bad input: every dead-letter topic must be empty."""
+    from kefu_contracts import TOPICS, dlq_name
+
+    for name in TOPICS:
+        dead = await read_all(infra, dlq_name(Topics(ns)(name)), 300)
+        assert not dead, f"{name}: {[dict(m.headers).get('kefu-dlq-error') for m in dead]}"
+
+
+async def test_a_second_contact_about_an_open_case_follows_it_up(services, producer, mongo, namespace, infra, tokens):
+    intake, routing = services("intake", "routing", KEFU_ROUTING_TOKENS=tokens.env())
     topic = Topics(namespace)("call.received")
     prop = {"project": "西溪雅苑", "building": "5幢", "unit": "0202"}
     first = call_payload(1, kind="repair", body="厨房插座跳闸，请派电工", property=prop)
-    again = call_payload(1, body="电工到现在还没来，插座还是跳闸，我要投诉", property=prop)
     await send_json(producer, topic, first, key=first["caller"]["phone"])
     cases = mongo[f"{namespace}_kefu_routing"].cases
     await eventually(lambda: cases.count_documents({}), lambda n: n == 1, what="the case")
+    again = call_payload(1, body="电工到现在还没来，插座还是跳闸，我要投诉", property=prop)  # later in time
     await send_json(producer, topic, again, key=again["caller"]["phone"])
     case = await eventually(lambda: cases.find_one({}), lambda c: len(c["contacts"]) == 2, what="the follow-up")
     assert await cases.count_documents({}) == 1
@@ -165,6 +175,22 @@ async def test_a_second_contact_about_an_open_case_follows_it_up(services, produ
     assert any(t["type"] == "follow_up" for t in case["timeline"])
     followed = await read_all(infra, Topics(namespace)("case.followed_up"), 1000)
     assert len(followed) == 1 and json.loads(followed[0].value)["kind"] == "complaint"
+
+    async with httpx.AsyncClient(base_url=intake.url) as client:
+        profile = (await client.get(f"/customers/{case['customer_id']}")).json()
+    assert profile["customer"]["phones"] == ["+86" + first["caller"]["phone"]]
+    assert [c["_id"] for c in profile["contacts"]] == [again["event_id"], first["event_id"]]
+
+    # once the case is resolved, the same problem again is a new case
+    staff = "engineering" if case["department"] == "engineering" else "property"
+    async with tokens.client(routing.url, staff) as dept:
+        assert (await dept.post(f"/cases/{case['_id']}/resolve", json={"note": "已更换插座"})).status_code == 200
+    problems = mongo[f"{namespace}_kefu_intake"].open_problems
+    await eventually(lambda: problems.find_one({}), lambda p: p["open"] is False, what="intake hears of the resolve")
+    third = call_payload(1, kind="repair", body="厨房插座又跳闸了", property=prop)
+    await send_json(producer, topic, third, key=third["caller"]["phone"])
+    await eventually(lambda: cases.count_documents({}), lambda n: n == 2, what="a new case for the same problem")
+    await no_dead_letters(infra, namespace)
 
 
 FAST_SLA = """
@@ -275,3 +301,4 @@ async def test_vip_owners_start_higher_and_dissatisfied_return_visits_reopen(
     assert (repair["_id"], "dissatisfied_return_visit", 0, 1) in reasons
     completed = [json.loads(m.value) for m in await read_all(infra, topics("repair.completed"), 1000)]
     assert len({c["work_order_id"] for c in completed}) == 2, "a new return visit follows the second fix"
+    await no_dead_letters(infra, namespace)

@@ -33,7 +33,7 @@ def dbs(mongo, ns: str):
     return mongo[f"{ns}_kefu_intake"], mongo[f"{ns}_kefu_routing"], mongo[f"{ns}_kefu_notifications"]
 
 
-async def test_a_batch_of_calls_becomes_contacts_cases_and_notifications(services, producer, mongo, namespace):
+async def test_a_batch_of_calls_becomes_contacts_cases_and_notifications(services, producer, mongo, namespace, infra):
     services(*CHAIN, "surveys", "membership")
     topics = Topics(namespace)
     sent = []
@@ -57,6 +57,9 @@ async def test_a_batch_of_calls_becomes_contacts_cases_and_notifications(service
         assert note["correlation_id"] == payload["event_id"]
     # one customer per distinct phone, however many contacts
     assert await intake.customers.count_documents({}) == 60
+    from e2e.test_case_pipeline import no_dead_letters
+
+    await no_dead_letters(infra, namespace)
 
 
 async def test_malformed_calls_go_to_the_dead_letter_topic_and_the_next_call_flows(

@@ -131,6 +131,9 @@ class ContactLog:
     def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
         self.contacts = db.contacts
 
+    async def get(self, contact_id: str) -> dict[str, Any] | None:
+        return await self.contacts.find_one({"_id": contact_id})
+
     async def record(self, contact: dict[str, Any]) -> dict[str, Any]:
         """Store ``contact`` unless its event was recorded before; return the stored one either way."""
         if await insert_once(self.contacts, contact):
