@@ -8,7 +8,15 @@ from .calls import CallReceived, Caller, Channel, ContactKind, PropertyRef
 from .cases import CaseAssigned, CaseFollowedUp, CaseOpened, CaseStatus, CaseStatusChanged
 from .complaints import ApproverRole, ComplaintEscalated, EscalationReason
 from .envelope import DerivedEvent, Event, derived_event_id, utc_now
-from .members import MemberTierChanged
+from .members import (
+    CommunityEventAttended,
+    CommunityEventSignupChanged,
+    Contact,
+    MemberJoined,
+    MemberTierChanged,
+    PropertyHandedOver,
+)
+from .notifications import NotificationFailed
 from .repairs import Money, RepairCompleted
 from .surveys import PreferredChannel, SurveyAnswered, SurveyCustomer, SurveyDue, SurveyKind
 from .topics import (
@@ -17,6 +25,11 @@ from .topics import (
     CASE_FOLLOWED_UP,
     CASE_STATUS_CHANGED,
     MEMBER_TIER_CHANGED,
+    MEMBER_JOINED,
+    PROPERTY_HANDED_OVER,
+    COMMUNITY_EVENT_SIGNUP_CHANGED,
+    COMMUNITY_EVENT_ATTENDED,
+    NOTIFICATION_FAILED,
     CASE_OPENED,
     COMPLAINT_ESCALATED,
     REPAIR_COMPLETED,
@@ -32,7 +45,9 @@ __all__ = [
     "CALL_RECEIVED", "CASE_ASSIGNED", "CASE_OPENED", "COMPLAINT_ESCALATED", "REPAIR_COMPLETED",
     "SURVEY_ANSWERED", "SURVEY_DUE", "TOPICS", "ApproverRole", "CallReceived", "Caller", "CaseAssigned",
     "CaseOpened", "CaseFollowedUp", "CaseStatus", "CaseStatusChanged", "Channel", "MemberTierChanged",
-    "CASE_FOLLOWED_UP", "CASE_STATUS_CHANGED", "MEMBER_TIER_CHANGED", "ComplaintEscalated", "ContactKind", "DerivedEvent", "EscalationReason", "Event",
+    "CASE_FOLLOWED_UP", "CASE_STATUS_CHANGED", "MEMBER_TIER_CHANGED", "MEMBER_JOINED", "PROPERTY_HANDED_OVER",
+    "COMMUNITY_EVENT_SIGNUP_CHANGED", "COMMUNITY_EVENT_ATTENDED", "NOTIFICATION_FAILED", "CommunityEventAttended",
+    "CommunityEventSignupChanged", "Contact", "MemberJoined", "PropertyHandedOver", "NotificationFailed", "ComplaintEscalated", "ContactKind", "DerivedEvent", "EscalationReason", "Event",
     "Money", "PreferredChannel", "PropertyRef", "RepairCompleted", "SurveyAnswered", "SurveyCustomer",
     "SurveyDue", "SurveyKind", "TopicSpec", "Topics", "derived_event_id", "dlq_name", "utc_now",
 ]

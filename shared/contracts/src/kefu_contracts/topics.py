@@ -14,7 +14,14 @@ from .calls import CallReceived
 from .cases import CaseAssigned, CaseFollowedUp, CaseOpened, CaseStatusChanged
 from .complaints import ComplaintEscalated
 from .envelope import Event
-from .members import MemberTierChanged
+from .members import (
+    CommunityEventAttended,
+    CommunityEventSignupChanged,
+    MemberJoined,
+    MemberTierChanged,
+    PropertyHandedOver,
+)
+from .notifications import NotificationFailed
 from .repairs import RepairCompleted
 from .surveys import SurveyAnswered, SurveyDue
 
@@ -36,6 +43,11 @@ CASE_ASSIGNED = "case.assigned"
 CASE_FOLLOWED_UP = "case.followed_up"
 CASE_STATUS_CHANGED = "case.status_changed"
 MEMBER_TIER_CHANGED = "member.tier_changed"
+MEMBER_JOINED = "member.joined"
+PROPERTY_HANDED_OVER = "property.handed_over"
+COMMUNITY_EVENT_SIGNUP_CHANGED = "community_event.signup_changed"
+COMMUNITY_EVENT_ATTENDED = "community_event.attended"
+NOTIFICATION_FAILED = "notification.failed"
 COMPLAINT_ESCALATED = "complaint.escalated"
 REPAIR_COMPLETED = "repair.completed"
 SURVEY_DUE = "survey.due"
@@ -52,6 +64,14 @@ TOPICS: dict[str, TopicSpec] = {
                   "a new contact about a problem that already has an open case"),
         TopicSpec(CASE_STATUS_CHANGED, CaseStatusChanged, "case_id", 6, "a case moved in its lifecycle"),
         TopicSpec(MEMBER_TIER_CHANGED, MemberTierChanged, "customer_id", 6, "an owner's club tier changed"),
+        TopicSpec(MEMBER_JOINED, MemberJoined, "customer_id", 6, "an owner joined the owners' club"),
+        TopicSpec(PROPERTY_HANDED_OVER, PropertyHandedOver, "customer_id", 6, "a unit was handed over to its owner"),
+        TopicSpec(COMMUNITY_EVENT_SIGNUP_CHANGED, CommunityEventSignupChanged, "customer_id", 6,
+                  "a member's place at a community event changed"),
+        TopicSpec(COMMUNITY_EVENT_ATTENDED, CommunityEventAttended, "customer_id", 6,
+                  "a member attended a community event that has ended"),
+        TopicSpec(NOTIFICATION_FAILED, NotificationFailed, "recipient", 6,
+                  "a message could not be delivered after its retries"),
         TopicSpec(COMPLAINT_ESCALATED, ComplaintEscalated, "case_id", 6, "a complaint reached a new level"),
         TopicSpec(REPAIR_COMPLETED, RepairCompleted, "case_id", 6, "a repair work order was finished"),
         TopicSpec(SURVEY_DUE, SurveyDue, "customer_id", 6, "a return visit or survey should be made now"),
