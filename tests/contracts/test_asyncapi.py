@@ -7,7 +7,7 @@ import sys
 import pytest
 
 EXPECTED = {
-    "intake": ({"call.received", "case.status_changed"}, {"case.opened", "case.followed_up"}),
+    "intake": ({"call.received", "case.status_changed"}, {"case.opened", "case.followed_up", "property.handed_over"}),
     "routing": ({"case.opened", "case.followed_up", "survey.answered", "member.tier_changed"},
                 {"case.assigned", "case.status_changed", "complaint.escalated", "repair.completed"}),
     "notifications": ({"case.assigned"}, set()),

@@ -7,27 +7,51 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, FastAPI, HTTPException, Query
-from kefu_contracts import CALL_RECEIVED, CASE_FOLLOWED_UP, CASE_OPENED, CASE_STATUS_CHANGED, CallReceived, CaseOpened
+from kefu_contracts import (
+    CALL_RECEIVED,
+    CASE_FOLLOWED_UP,
+    CASE_OPENED,
+    CASE_STATUS_CHANGED,
+    PROPERTY_HANDED_OVER,
+    CallReceived,
+    CaseOpened,
+)
 from kefu_contracts import CaseStatusChanged
 from kefu_kit import ServiceKit, publish_event, publisher_for, subscriber_options
 from pydantic import BaseModel, Field
 
 from .adapters.store import ContactLog, CustomerArchive, ProblemIndex, PropertyRegister, ensure_indexes
 from .contacts import receive_call
+from .handover import hand_over
 from .domain.handover import register_key
+from .domain.identity import UnidentifiableCaller
 from .settings import Settings
 
 CLOSED = ("resolved", "closed")
 CENTER_TZ = ZoneInfo("Asia/Shanghai")  # handover dates are local dates of the center
 
 
+class Owner(BaseModel):
+    """The owner a unit was handed over to (phone or email identifies them in the archive)."""
+
+    name: str | None = Field(None, max_length=100)
+    phone: str | None = Field(None, max_length=40)
+    email: str | None = Field(None, max_length=254)
+    customer_id: str | None = Field(None, max_length=64)
+
+
 class RegisterEntry(BaseModel):
-    """A handover date for a project, a building of it, or one unit (the most specific one applies)."""
+    """A handover date for a project, a building of it, or one unit (the most specific one applies).
+
+    With an ``owner`` (units only), the owner is put in the customer archive and
+    ``property.handed_over`` tells the owners' club, which welcomes the owner as a member.
+    """
 
     project: str = Field(min_length=1, max_length=100)
     building: str | None = Field(None, max_length=50)
     unit: str | None = Field(None, max_length=50)
     handover_date: date
+    owner: Owner | None = None
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -45,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     kit.every("property-register-reload", 60.0, register.load)  # another instance may have recorded dates
     case_opened = publisher_for(kit.broker, settings, CASE_OPENED)
     followed_up = publisher_for(kit.broker, settings, CASE_FOLLOWED_UP)
+    handover = publisher_for(kit.broker, settings, PROPERTY_HANDED_OVER)
     group = subscriber_options(settings)
 
     @kit.broker.subscriber(settings.topics(CALL_RECEIVED), **group)
@@ -77,12 +102,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @properties.put("")
     async def put_register(entries: list[RegisterEntry]) -> dict[str, int]:
-        """Record handover dates (交付); routing decides warranty from them."""
+        """Record handover dates (交付); routing decides warranty from them, the club welcomes owners."""
+        for e in entries:
+            if e.owner and not e.unit:
+                raise HTTPException(422, f"{e.project} {e.building or ''}: an owner is handed over a unit")
+            if e.owner and not (e.owner.phone or e.owner.email or e.owner.customer_id):
+                raise HTTPException(422, "an owner needs a phone, email or customer_id")
+        handed_over = 0
         for e in entries:
             at = datetime.combine(e.handover_date, time(0), tzinfo=CENTER_TZ)
             await register.put(register_key(e.project, e.building, e.unit),
                                {"project": e.project, "building": e.building, "unit": e.unit, "handover_date": at})
-        return {"recorded": len(entries)}
+            if e.owner:
+                try:
+                    event = await hand_over(e, archive, at)
+                except UnidentifiableCaller as exc:
+                    raise HTTPException(422, f"{e.project} {e.building or ''} {e.unit}: {exc}") from exc
+                await publish_event(handover, event)
+                handed_over += 1
+        return {"recorded": len(entries), "handed_over": handed_over}
 
     @properties.get("")
     async def get_register() -> list[dict[str, Any]]:
