@@ -12,6 +12,9 @@ def test_store_and_broker_outages_are_transient() -> None:
     assert is_transient(mongo_errors.ServerSelectionTimeoutError("no server"))
     assert is_transient(kafka_errors.KafkaConnectionError("refused"))
     assert is_transient(kafka_errors.KafkaTimeoutError())
+    from kefu_kit.aggregates import ConcurrentChange
+
+    assert is_transient(ConcurrentChange("case-1: 20 writers in a row changed it first"))
 
 
 def test_bad_messages_are_not_transient() -> None:

@@ -20,6 +20,8 @@ from .domain.warranty import decide_warranty
 from .escalation import raise_level
 from .events import case_assigned, complaint_escalated, status_changed
 
+GROUP_LEVEL = 3
+
 
 async def open_case(event: CaseOpened, r: Routing, now: datetime) -> dict[str, Any]:
     """Create the case once; on a redelivery make sure what follows its creation happened too."""
@@ -146,14 +148,17 @@ async def detect_group(case: dict[str, Any], r: Routing, now: datetime) -> None:
     lead = next(c for c in [*recent, case] if c["_id"] == members[0].case_id)
     ids = [m.case_id for m in members]
     group_id = derived_event_id("group", key, lead["_id"])
-    announced = {**lead, "timeline": list(lead["timeline"])}
-    events = raise_level(announced, 3, "group_complaint", r, now, group_id, "routing", related=ids)
+    # The one escalation of the whole group, announced on its lead case (the first report); the
+    # members take level 3 below without events of their own.
+    due = deadlines(lead["kind"], GROUP_LEVEL, lead.get("urgent_flags", []), now, r.calendar, table=r.sla)
+    announced = {**lead, "level": GROUP_LEVEL,
+                 "deadlines": {"respond_by": due.respond_by, "resolve_by": due.resolve_by, "rule": due.rule}}
+    events = [complaint_escalated(announced, lead.get("level") or 0, "group_complaint", now, group_id, ids)]
     state = {"_id": group_id, "key": key, "project": case["project"], "building": case["building"],
              "category": case["category"], "lead_case_id": lead["_id"], "members": ids,
-             "customers": sorted({m.customer_id for m in members}), "active": True, "level": 3,
+             "customers": sorted({m.customer_id for m in members}), "active": True, "level": GROUP_LEVEL,
              "created_at": now, "last_member_at": max(m.opened_at for m in members)}
-    group, created = await r.groups.create(state, events if events else [complaint_escalated(
-        {**announced, "level": 3}, 3, "group_complaint", now, group_id, ids)])
+    group, created = await r.groups.create(state, events)
     if not created:
         group = await r.groups.mutate(group_id, _add_member(case))
     await _link_members(group, group["members"], r, now)

@@ -36,7 +36,9 @@ _TRANSIENT_KAFKA = (
 
 def is_transient(exc: BaseException) -> bool:
     """True when retrying later can succeed without anyone changing the message."""
-    if isinstance(exc, _TRANSIENT_MONGO + _TRANSIENT_KAFKA):
+    from .aggregates import ConcurrentChange  # a burst of writers on one aggregate passes
+
+    if isinstance(exc, (*_TRANSIENT_MONGO, *_TRANSIENT_KAFKA, ConcurrentChange)):
         return True
     if isinstance(exc, kafka_errors.KafkaError) and getattr(exc, "retriable", False):
         return True
