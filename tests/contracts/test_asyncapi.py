@@ -12,7 +12,9 @@ EXPECTED = {
                 {"case.assigned", "case.status_changed", "complaint.escalated", "repair.completed"}),
     "notifications": ({"case.assigned"}, set()),
     "surveys": ({"repair.completed"}, set()),
-    "membership": ({"survey.answered"}, set()),
+    "membership": ({"survey.answered", "property.handed_over"},
+                   {"member.joined", "member.tier_changed", "community_event.signup_changed",
+                    "community_event.attended"}),
 }
 
 

@@ -1,50 +1,92 @@
-"""Composition root of the membership service.
+"""Composition root of the membership service: the owners' club (城投会 / 客户会).
 
-Today it records each answered survey as club activity (the source of points
-later); the club's rules and API come with the owners' club work.
+Consumes ``property.handed_over`` (owners join at handover) and ``survey.answered``
+(points); publishes ``member.joined``, ``member.tier_changed`` (routing learns VIP
+owners), ``community_event.signup_changed`` and ``community_event.attended``.
+Background loops: the outbox relay of interrupted changes, closing community
+events past their end, and the member review (points expiry, tiers by years).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import tomllib
+from datetime import datetime, timezone
 
-from fastapi import APIRouter, FastAPI
-from kefu_contracts import SURVEY_ANSWERED, SurveyAnswered
-from kefu_kit import ServiceKit, insert_once, subscriber_options
-from pymongo import ASCENDING
-from pymongo.asynchronous.database import AsyncDatabase
+from fastapi import FastAPI
+from kefu_contracts import (
+    COMMUNITY_EVENT_ATTENDED,
+    COMMUNITY_EVENT_SIGNUP_CHANGED,
+    MEMBER_JOINED,
+    MEMBER_TIER_CHANGED,
+    PROPERTY_HANDED_OVER,
+    SURVEY_ANSWERED,
+    TOPICS,
+    Event,
+    PropertyHandedOver,
+    SurveyAnswered,
+)
+from kefu_kit import ServiceKit, publish_event, publisher_for, subscriber_options
 
+from . import activities, earning, joining, review
+from .adapters.store import ActivityStore, Benefits, Ledger, MemberStore, Referrals, ensure_indexes
+from .api import build_router
+from .context import Club
+from .domain.points import parse_earn_rules
+from .domain.tiers import parse_tier_table
 from .settings import Settings
 
-
-async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
-    await db.activities.create_index([("customer_id", ASCENDING)])
+PUBLISHES = (MEMBER_JOINED, MEMBER_TIER_CHANGED, COMMUNITY_EVENT_SIGNUP_CHANGED, COMMUNITY_EVENT_ATTENDED)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    kit = ServiceKit(settings, stats=("activities",))
+    kit = ServiceKit(settings, stats=("members", "points", "activities", "redemptions"))
     kit.on_startup(ensure_indexes)
-    activities = kit.db.activities
+    publishers = {TOPICS[name].model: publisher_for(kit.broker, settings, name) for name in PUBLISHES}
 
-    @kit.broker.subscriber(settings.topics(SURVEY_ANSWERED), **subscriber_options(settings))
+    async def publish(event: Event) -> None:
+        await publish_event(publishers[type(event)], event)
+
+    club = Club(
+        members=MemberStore(kit.db, publish),
+        activities=ActivityStore(kit.db, publish),
+        ledger=Ledger(kit.db),
+        benefits=Benefits(kit.db),
+        referrals=Referrals(kit.db),
+        event_minutes=settings.event_duration_minutes,
+    )
+    if settings.tiers_file:
+        club.tiers = parse_tier_table(tomllib.loads(settings.tiers_file.read_text(encoding="utf-8")))
+    if settings.points_file:
+        club.rules = parse_earn_rules(tomllib.loads(settings.points_file.read_text(encoding="utf-8")))
+    group = subscriber_options(settings)
+
+    def now() -> datetime:
+        return datetime.now(timezone.utc)
+
+    @kit.broker.subscriber(settings.topics(PROPERTY_HANDED_OVER), **group)
+    async def on_property_handed_over(event: PropertyHandedOver) -> None:
+        """A unit was handed over: its owner joins the club (once) or adds the unit."""
+        await joining.handed_over(club, event, now())
+
+    @kit.broker.subscriber(settings.topics(SURVEY_ANSWERED), **group)
     async def on_survey_answered(event: SurveyAnswered) -> None:
-        """An owner answered a survey: club activity, once per answer."""
-        await insert_once(
-            activities,
-            {
-                "_id": event.event_id,
-                "customer_id": event.customer_id,
-                "kind": "survey_answered",
-                "survey_id": event.survey_id,
-                "at": event.answered_at,
-            },
-        )
+        """An answered return visit or survey earns points (once per answer)."""
+        await earning.survey_answered(club, event, now())
 
-    router = APIRouter(prefix="/members", tags=["members"])
+    async def relay() -> None:
+        await club.members.relay_once()
+        await club.activities.relay_once()
 
-    @router.get("/{customer_id}/activities")
-    async def member_activities(customer_id: str) -> list[dict[str, Any]]:
-        return await activities.find({"customer_id": customer_id}).sort("at", ASCENDING).to_list()
+    async def close_due() -> None:
+        await activities.close_due(club, now())
 
-    return kit.app([router], title="kefu membership")
+    async def review_members() -> None:
+        await review.review_members(club, now())
+
+    kit.every("outbox-relay", settings.relay_interval_s, relay)
+    kit.every("close-community-events", settings.close_interval_s, close_due)
+    kit.every("member-review", settings.review_interval_s, review_members)
+    app = kit.app([build_router(club)], title="kefu membership")
+    app.state.club = club
+    return app

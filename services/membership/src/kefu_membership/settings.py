@@ -1,10 +1,23 @@
-"""Settings of the membership service (environment variables, prefix `KEFU_`)."""
+"""Settings of the membership service (environment variables, prefix ``KEFU_``)."""
 
+from __future__ import annotations
+
+from pathlib import Path
 from typing import ClassVar
 
 from kefu_kit import ServiceSettings
+from pydantic import Field
 
 
 class Settings(ServiceSettings):
     service: ClassVar[str] = "membership"
     default_http_port: ClassVar[int] = 8105
+
+    tiers_file: Path | None = Field(None, description="TOML club tiers replacing the shipped tiers.toml")
+    points_file: Path | None = Field(None, description="TOML points rules (earning, expiry) replacing points.toml")
+    review_interval_s: float = Field(
+        3600.0, gt=0, description="how often members are reviewed: points expiry (once per month) and tier by years")
+    close_interval_s: float = Field(60.0, gt=0, description="how often community events past their end are closed")
+    relay_interval_s: float = Field(5.0, gt=0, description="how often interrupted changes' events are relayed")
+    event_duration_minutes: int = Field(
+        120, ge=1, description="how long a community event lasts when its creator does not say")

@@ -1,0 +1,1 @@
+"""Membership's store, in membership's own database."""

@@ -1,0 +1,154 @@
+"""Membership's collections, in membership's own database.
+
+* ``members`` (+ ``members_revisions``, ``members_outbox``): one aggregate per member
+  (profile, properties, tier), changed through ``AggregateStore`` because joins,
+  handovers, ledger changes and the periodic review may change it at once.
+* ``activities`` (+ revisions, outbox): community events with their roster, also
+  aggregates, so concurrent sign-ups cannot overfill one.
+* ``points``: the ledger, insert-only. Credits have ids derived from their cause
+  (one credit per cause); debits claim ``<member>|debit|<seq>`` in sequence, so
+  debits of one member are serialised and never overdraw the balance.
+* ``merchants``, ``offers``: alliance merchants and their offers (written once).
+* ``offer_slots``: claimed redemption slots, bounding redemptions per member and in total.
+* ``redemptions``: what was redeemed, with its code. ``referrals``: one per buyer's contract.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from kefu_contracts import derived_event_id
+from kefu_kit import insert_once
+from kefu_kit.aggregates import AggregateStore, ConcurrentChange, Publish
+from pymongo import ASCENDING
+from pymongo.asynchronous.database import AsyncDatabase
+
+from ..domain.points import Entry, require_debit
+
+Doc = dict[str, Any]
+
+
+async def ensure_indexes(db: AsyncDatabase[Doc]) -> None:
+    await db.points.create_index([("member_id", ASCENDING), ("at", ASCENDING)])
+    await db.offer_slots.create_index([("offer_id", ASCENDING)])
+    await db.redemptions.create_index([("member_id", ASCENDING)])
+    await db.activities.create_index([("closed", ASCENDING), ("ends_at", ASCENDING)])
+
+
+class MemberStore(AggregateStore):
+    def __init__(self, db: AsyncDatabase[Doc], publish: Publish) -> None:
+        super().__init__(db, "members", publish)
+
+    async def all(self) -> list[Doc]:
+        return await self.snapshots.find({}).to_list()
+
+
+class ActivityStore(AggregateStore):
+    def __init__(self, db: AsyncDatabase[Doc], publish: Publish) -> None:
+        super().__init__(db, "activities", publish)
+
+    async def due_to_close(self, now: datetime) -> list[Doc]:
+        return await self.snapshots.find({"closed": False, "ends_at": {"$lte": now}}).to_list()
+
+
+def as_entries(docs: list[Doc]) -> list[Entry]:
+    return [Entry(d["points"], d["at"]) for d in docs]
+
+
+class Ledger:
+    """The points ledger: append-only, one credit per cause, debits serialised per member."""
+
+    def __init__(self, db: AsyncDatabase[Doc], max_attempts: int = 20) -> None:
+        self.points = db.points
+        self._max_attempts = max_attempts
+
+    async def entries(self, member_id: str) -> list[Doc]:
+        docs = await self.points.find({"member_id": member_id}).to_list()
+        return sorted(docs, key=lambda d: (d["at"], d["_id"]))
+
+    async def everything(self) -> dict[str, list[Doc]]:
+        """Every entry, by member (one scan, for the periodic review)."""
+        out: dict[str, list[Doc]] = {}
+        for doc in await self.points.find({}).to_list():
+            out.setdefault(doc["member_id"], []).append(doc)
+        return out
+
+    async def credit(self, member_id: str, points: int, rule: str, source: str, at: datetime, **detail: Any) -> bool:
+        """Credit ``points`` for ``source`` under ``rule``; False when that cause was credited already."""
+        if points <= 0:
+            return False
+        return await insert_once(self.points, {
+            "_id": derived_event_id("points", source, rule), "member_id": member_id, "points": points,
+            "rule": rule, "source": source, "at": at, **detail,
+        })
+
+    async def debit(
+        self, member_id: str, key: str, amount_of: Callable[[list[Entry]], int], rule: str, at: datetime,
+        **detail: Any,
+    ) -> tuple[Doc | None, bool]:
+        """Debit what ``amount_of(entries)`` says, once per ``key``: (the entry or None, whether it is new).
+
+        Raises ``NotEnoughPoints`` when the amount exceeds the balance. Debits
+        claim the member's next sequence number by insert: of two concurrent
+        debits one wins, the other re-reads the ledger (with the winner's debit)
+        and checks the balance again.
+        """
+        for _ in range(self._max_attempts):
+            docs = await self.entries(member_id)
+            done = next((d for d in docs if d.get("key") == key), None)
+            if done is not None:
+                return done, False
+            entries = as_entries(docs)
+            amount = amount_of(entries)
+            if amount <= 0:
+                return None, False
+            require_debit(entries, amount)
+            seq = 1 + max((d["seq"] for d in docs if "seq" in d), default=0)
+            doc = {"_id": f"{member_id}|debit|{seq:08d}", "seq": seq, "key": key, "member_id": member_id,
+                   "points": -amount, "rule": rule, "at": at, **detail}
+            if await insert_once(self.points, doc):
+                return doc, True
+            await asyncio.sleep(0.005)
+        raise ConcurrentChange(f"{member_id}: {self._max_attempts} debits in a row raced")
+
+
+class Benefits:
+    """Merchants, offers, the slots that bound redemptions, and the redemptions."""
+
+    def __init__(self, db: AsyncDatabase[Doc]) -> None:
+        self.merchants = db.merchants
+        self.offers = db.offers
+        self.slots = db.offer_slots
+        self.redemptions = db.redemptions
+
+    async def claim(self, slot_ids: list[str], **detail: Any) -> str | None:
+        """Insert the first free slot of ``slot_ids``; None when all are taken."""
+        for slot_id in slot_ids:
+            if await insert_once(self.slots, {"_id": slot_id, **detail}):
+                return slot_id
+        return None
+
+    async def release(self, slot_id: str) -> None:
+        await self.slots.delete_one({"_id": slot_id})
+
+    async def taken(self, offer_id: str) -> int:
+        return await self.slots.count_documents({"offer_id": offer_id, "kind": "total"})
+
+    async def of_member(self, member_id: str) -> list[Doc]:
+        return await self.redemptions.find({"member_id": member_id}).sort("at", ASCENDING).to_list()
+
+
+class Referrals:
+    """Referred buyers (老带新), one per contract."""
+
+    def __init__(self, db: AsyncDatabase[Doc]) -> None:
+        self.referrals = db.referrals
+
+    async def record(self, doc: Doc) -> tuple[Doc, bool]:
+        """Record a referral; when its contract is known, the recorded one and False."""
+        if await insert_once(self.referrals, doc):
+            return doc, True
+        return await self.referrals.find_one({"_id": doc["_id"]}) or doc, False

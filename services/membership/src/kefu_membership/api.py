@@ -1,0 +1,222 @@
+"""Membership's HTTP API: members, points, referrals, benefits and community events (OpenAPI at /docs).
+
+Routes stay thin: they validate the request, call a use case and turn its
+errors into clear 4xx answers (unknown → 404, a limit or a contradiction → 409,
+a tier too low for an offer → 403; too many concurrent writers → 503, retry).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime, timezone
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Response
+from kefu_contracts import Contact
+from kefu_kit.aggregates import ConcurrentChange, NotFound
+from pydantic import AwareDatetime, BaseModel, Field
+
+from . import activities, earning, redeeming
+from .context import Cause, Club, Conflict, Unknown
+from .domain.benefits import NotEligible
+from .domain.roster import RosterError
+from .joining import join
+from .standing import reading
+
+
+class PropertyIn(BaseModel):
+    project: str = Field(min_length=1, max_length=200)
+    building: str | None = Field(None, max_length=100)
+    unit: str | None = Field(None, max_length=100)
+
+
+class Application(BaseModel):
+    customer_id: str = Field(min_length=1, max_length=128)
+    name: str | None = Field(None, max_length=200)
+    phone: str | None = Field(None, max_length=40)
+    email: str | None = Field(None, max_length=320)
+    properties: list[PropertyIn] = Field(default_factory=list, max_length=100)
+
+
+class Referral(BaseModel):
+    buyer_name: str = Field(min_length=1, max_length=200)
+    contract_ref: str = Field(min_length=1, max_length=128)
+
+
+class RedemptionRequest(BaseModel):
+    offer_id: str = Field(min_length=1, max_length=64)
+
+
+class MerchantIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    category: str | None = Field(None, max_length=100)
+    address: str | None = Field(None, max_length=500)
+
+
+class OfferIn(BaseModel):
+    title: str = Field(min_length=1, max_length=200)
+    min_tier: str = Field(description="the lowest tier that may redeem (e.g. regular, silver, gold, diamond)")
+    points_cost: int = Field(ge=0)
+    limit_per_member: int = Field(ge=1)
+    limit_total: int = Field(ge=1, le=100_000)
+
+
+class ActivityIn(BaseModel):
+    title: str = Field(min_length=1, max_length=200)
+    project: str | None = Field(None, max_length=200)
+    starts_at: AwareDatetime
+    capacity: int = Field(ge=1, le=100_000)
+    duration_minutes: int | None = Field(None, ge=1, le=60 * 24 * 14)
+
+
+class SignUp(BaseModel):
+    member_id: str = Field(min_length=1, max_length=64)
+
+
+@asynccontextmanager
+async def _answers() -> AsyncIterator[None]:
+    """Use-case errors as HTTP answers."""
+    try:
+        yield
+    except (Unknown, NotFound) as exc:
+        raise HTTPException(404, str(exc).strip("'\"")) from exc
+    except NotEligible as exc:
+        raise HTTPException(403, str(exc)) from exc
+    except (Conflict, RosterError) as exc:
+        raise HTTPException(409, str(exc)) from exc
+    except ConcurrentChange as exc:
+        raise HTTPException(503, str(exc), headers={"Retry-After": "1"}) from exc
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _activity_view(activity: dict[str, Any]) -> dict[str, Any]:
+    """An activity without its attendees' contact details."""
+    return {k: v for k, v in activity.items() if k != "attendees"}
+
+
+def build_router(club: Club) -> APIRouter:
+    router = APIRouter()
+
+    async def member_view(member_id: str) -> dict[str, Any]:
+        member = await club.members.get(member_id)
+        if member is None:
+            raise HTTPException(404, f"no member {member_id}")
+        points, _ = await reading(club, member_id)
+        tier = club.tiers.get(member["tier"])
+        return {"member_id": member["_id"], "customer_id": member["customer_id"], "contact": member["contact"],
+                "joined_at": member["joined_at"], "source": member["source"], "tier": tier.id,
+                "tier_name": tier.name, "vip": tier.vip, "balance": points, "properties": member["properties"]}
+
+    @router.post("/members", tags=["members"], status_code=201)
+    async def apply(body: Application, response: Response) -> dict[str, Any]:
+        """Join by application; an existing member gets the units added and a 200."""
+        cause = Cause(f"application-{body.customer_id}", f"application-{body.customer_id}")
+        async with _answers():
+            member, created = await join(
+                club, customer_id=body.customer_id,
+                contact=Contact(name=body.name, phone=body.phone, email=body.email),
+                properties=[p.model_dump() for p in body.properties], source="application", cause=cause, now=_now())
+        if not created:
+            response.status_code = 200
+        return await member_view(member["_id"])
+
+    @router.get("/members/{member_id}", tags=["members"])
+    async def get_member(member_id: str) -> dict[str, Any]:
+        """Profile, tier, points balance and properties."""
+        return await member_view(member_id)
+
+    @router.get("/members/{member_id}/points", tags=["members"])
+    async def points(member_id: str) -> dict[str, Any]:
+        """The ledger, oldest first, and the balance it sums to."""
+        await member_view(member_id)
+        entries = await club.ledger.entries(member_id)
+        return {"member_id": member_id, "balance": sum(e["points"] for e in entries), "entries": entries}
+
+    @router.post("/members/{member_id}/referrals", tags=["members"], status_code=201)
+    async def refer(member_id: str, body: Referral, response: Response) -> dict[str, Any]:
+        """A referred buyer signed (老带新): points once per contract (a repeat answers 200)."""
+        async with _answers():
+            doc, created = await earning.refer(club, member_id, body.buyer_name, body.contract_ref, _now())
+        if not created:
+            response.status_code = 200
+        return doc
+
+    @router.post("/members/{member_id}/redemptions", tags=["benefits"], status_code=201)
+    async def redeem(member_id: str, body: RedemptionRequest) -> dict[str, Any]:
+        """Redeem an offer: a code, within the offer's limits, paid in points."""
+        async with _answers():
+            return await redeeming.redeem(club, member_id, body.offer_id, _now())
+
+    @router.get("/members/{member_id}/redemptions", tags=["benefits"])
+    async def redemptions(member_id: str) -> list[dict[str, Any]]:
+        await member_view(member_id)
+        return await club.benefits.of_member(member_id)
+
+    @router.post("/merchants", tags=["benefits"], status_code=201)
+    async def add_merchant(body: MerchantIn) -> dict[str, Any]:
+        """An alliance merchant (联盟商家)."""
+        return await redeeming.add_merchant(club, body.model_dump(), _now())
+
+    @router.post("/merchants/{merchant_id}/offers", tags=["benefits"], status_code=201)
+    async def add_offer(merchant_id: str, body: OfferIn) -> dict[str, Any]:
+        """An offer of a merchant, from a tier up, with limits per member and in total."""
+        try:
+            club.tiers.get(body.min_tier)
+        except KeyError as exc:
+            raise HTTPException(422, f"unknown tier {body.min_tier!r}") from exc
+        async with _answers():
+            return await redeeming.add_offer(club, merchant_id, body.model_dump(), _now())
+
+    @router.get("/merchants/{merchant_id}", tags=["benefits"])
+    async def get_merchant(merchant_id: str) -> dict[str, Any]:
+        merchant = await club.benefits.merchants.find_one({"_id": merchant_id})
+        if merchant is None:
+            raise HTTPException(404, f"no merchant {merchant_id}")
+        return {**merchant, "offers": await club.benefits.offers.find({"merchant_id": merchant_id}).to_list()}
+
+    @router.post("/activities", tags=["activities"], status_code=201)
+    async def create_activity(body: ActivityIn) -> dict[str, Any]:
+        """A community event (社区文化活动) with a capacity."""
+        return _activity_view(await activities.create(
+            club, body.title, body.project, body.starts_at, body.capacity, body.duration_minutes, _now()))
+
+    @router.get("/activities/{activity_id}", tags=["activities"])
+    async def get_activity(activity_id: str) -> dict[str, Any]:
+        activity = await club.activities.get(activity_id)
+        if activity is None:
+            raise HTTPException(404, f"no activity {activity_id}")
+        return _activity_view(activity)
+
+    @router.post("/activities/{activity_id}/signups", tags=["activities"])
+    async def sign_up(activity_id: str, body: SignUp) -> dict[str, Any]:
+        """Sign up: confirmed while places are free, else waitlisted."""
+        async with _answers():
+            activity = await activities.sign_up(club, activity_id, body.member_id, _now())
+        return {"activity_id": activity_id, "member_id": body.member_id, "status": activities.status_of(activity, body.member_id)}
+
+    @router.delete("/activities/{activity_id}/signups/{member_id}", tags=["activities"])
+    async def cancel(activity_id: str, member_id: str) -> dict[str, Any]:
+        """Cancel; the first waitlisted member moves up."""
+        async with _answers():
+            activity = await activities.cancel(club, activity_id, member_id, _now())
+        return _activity_view(activity)
+
+    @router.post("/activities/{activity_id}/signups/{member_id}/checkin", tags=["activities"])
+    async def check_in(activity_id: str, member_id: str) -> dict[str, Any]:
+        """A confirmed member arrived: points for attending."""
+        async with _answers():
+            activity = await activities.check_in(club, activity_id, member_id, _now())
+        return {"activity_id": activity_id, "member_id": member_id, "status": activities.status_of(activity, member_id)}
+
+    @router.post("/activities/{activity_id}/close", tags=["activities"])
+    async def close(activity_id: str) -> dict[str, Any]:
+        """The event is over: attendees get the event-feedback survey."""
+        async with _answers():
+            return _activity_view(await activities.close(club, activity_id, _now()))
+
+    return router
+
