@@ -18,7 +18,7 @@ SPECIALIST = Principal("spec", "complaint_specialist", None)
 
 @pytest.fixture
 def r() -> Routing:
-    return Routing(cases=None, groups=None, timers=None, vips=None)  # type: ignore[arg-type]
+    return Routing(cases=None, groups=None, timers=None, vips=None, reports=None)  # type: ignore[arg-type]
 
 
 def case(**over) -> dict:

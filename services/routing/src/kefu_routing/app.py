@@ -25,7 +25,7 @@ from kefu_contracts import (
 from kefu_kit import ServiceKit, publish_event, publisher_for, subscriber_options
 
 from . import reactions
-from .adapters.store import CaseRepository, GroupRepository, TimerStore, VipStore, ensure_indexes
+from .adapters.store import CaseRepository, GroupRepository, RecentReports, TimerStore, VipStore, ensure_indexes
 from .api import build_router
 from .auth import TokenBook
 from .context import Routing
@@ -53,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         groups=GroupRepository(kit.db, publish),
         timers=TimerStore(kit.db),
         vips=VipStore(kit.db),
+        reports=RecentReports(kit.db),
         group_policy=GroupPolicy(settings.group_min_owners, timedelta(hours=settings.group_window_hours)),
         group_kinds=tuple(settings.group_kinds),
         repeat_window=timedelta(days=settings.repeat_window_days),
@@ -99,7 +100,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await r.cases.relay_once()
         await r.groups.relay_once()
 
+    async def prune_reports() -> None:
+        await r.reports.prune(now() - max(r.repeat_window, r.group_policy.window))
+
     kit.every("deadline-timers", settings.timer_interval_s, fire_due_timers)
+    kit.every("recent-reports-prune", 3600.0, prune_reports)
     kit.every("outbox-relay", settings.relay_interval_s, relay)
     app = kit.app([build_router(r)], title="kefu routing")
     app.state.routing = r

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from .adapters.store import CaseRepository, GroupRepository, TimerStore, VipStore
+from .adapters.store import CaseRepository, GroupRepository, RecentReports, TimerStore, VipStore
 from .domain.assignment import RuleTable, default_rules
 from .domain.calendar import BusinessCalendar, default_calendar
 from .domain.complaints import ComplaintPolicy, GroupPolicy, default_complaint_policy
@@ -49,6 +49,7 @@ class Routing:
     groups: GroupRepository
     timers: TimerStore
     vips: VipStore
+    reports: RecentReports
     rules: RuleTable = field(default_factory=default_rules)
     calendar: BusinessCalendar = field(default_factory=default_calendar)
     sla: SlaTable = field(default_factory=default_sla_table)

@@ -29,6 +29,7 @@ async def open_case(event: CaseOpened, r: Routing, now: datetime) -> dict[str, A
     if case is None:
         state, events = await _new_case(event, r, now)
         case, _ = await r.cases.create(state, events)
+    await r.reports.add(case)
     await schedule_deadlines(case, r)
     if case["kind"] in r.group_kinds and not case.get("group_id"):
         await detect_group(case, r, now)
@@ -51,7 +52,7 @@ async def _new_case(event: CaseOpened, r: Routing, now: datetime) -> tuple[dict[
     level, reason = 0, None
     if kind == "complaint":
         level, reason = initial_level(event.urgent_flags, await r.vips.is_vip(event.customer_id), r.complaints)
-        earlier = await r.cases.complaints_of(event.customer_id, event.occurred_at - r.repeat_window, ["complaint"])
+        earlier = await r.reports.of_customer(event.customer_id, ["complaint"], event.occurred_at - r.repeat_window)
         if is_repeat([c["opened_at"] for c in earlier if c["_id"] != event.case_id], event.occurred_at,
                      r.repeat_window):
             repeated = escalate(level, "repeat_complaint", r.complaints)
@@ -138,14 +139,15 @@ async def detect_group(case: dict[str, Any], r: Routing, now: datetime) -> None:
         group = await r.groups.mutate(active["_id"], _add_member(case))
         await _link_members(group, [case["_id"]], r, now)
         return
-    recent = await r.cases.recent_in_building(
+    recent = await r.reports.in_building(
         case["project"], case["building"], case["category"], list(r.group_kinds),
         case["opened_at"] - r.group_policy.window,
     )
     members = find_group(ref, [_ref(c) for c in recent], r.group_policy)
     if not members:
         return
-    lead = next(c for c in [*recent, case] if c["_id"] == members[0].case_id)
+    lead = case if members[0].case_id == case["_id"] else await r.cases.get(members[0].case_id)
+    assert lead is not None
     ids = [m.case_id for m in members]
     group_id = derived_event_id("group", key, lead["_id"])
     # The one escalation of the whole group, announced on its lead case (the first report); the

@@ -27,6 +27,8 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     await db.cases.create_index([("project", ASCENDING), ("building", ASCENDING), ("category", ASCENDING)])
     await db.cases_revisions.create_index([("state._id", ASCENDING)])
     await db.timers.create_index([("due_at", ASCENDING)])
+    await db.recent_reports.create_index([("customer_id", ASCENDING), ("opened_at", DESCENDING)])
+    await db.recent_reports.create_index([("project", ASCENDING), ("building", ASCENDING), ("category", ASCENDING)])
 
 
 class CaseRepository(AggregateStore):
@@ -37,19 +39,6 @@ class CaseRepository(AggregateStore):
         cursor = self.snapshots.find(filters).sort("opened_at", DESCENDING).skip(skip).limit(limit)
         return await cursor.to_list()
 
-    async def complaints_of(self, customer_id: str, since: datetime, kinds: list[str]) -> list[dict[str, Any]]:
-        cursor = self.snapshots.find({"customer_id": customer_id, "kind": {"$in": kinds}, "opened_at": {"$gte": since}})
-        return await cursor.to_list()
-
-    async def recent_in_building(
-        self, project: str, building: str, category: str, kinds: list[str], since: datetime
-    ) -> list[dict[str, Any]]:
-        cursor = self.snapshots.find({
-            "project": project, "building": building, "category": category,
-            "kind": {"$in": kinds}, "opened_at": {"$gte": since},
-        })
-        return await cursor.to_list()
-
     async def open_counts(self, department: str) -> dict[str, int]:
         """Open cases per assignee in a department (one accumulator per $group: FerretDB computes only the first)."""
         pipeline = [
@@ -58,6 +47,39 @@ class CaseRepository(AggregateStore):
         ]
         rows = await (await self.snapshots.aggregate(pipeline)).to_list()
         return {r["_id"]: r["n"] for r in rows if r["_id"]}
+
+
+class RecentReports:
+    """A small index of recent cases (who, where, what, when) for repeat and group-complaint checks.
+
+    Those checks look back 30 days and 72 hours; scanning every case for them would
+    cost a full collection scan per new case on FerretDB. This collection holds only
+    the recent ones, pruned by ``prune``.
+    """
+
+    def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
+        self.reports = db.recent_reports
+
+    async def add(self, case: dict[str, Any]) -> None:
+        await insert_once(self.reports, {
+            "_id": case["_id"], "customer_id": case["customer_id"], "kind": case["kind"],
+            "project": case.get("project"), "building": case.get("building"), "category": case.get("category"),
+            "opened_at": case["opened_at"],
+        })
+
+    async def of_customer(self, customer_id: str, kinds: list[str], since: datetime) -> list[dict[str, Any]]:
+        cursor = self.reports.find({"customer_id": customer_id, "kind": {"$in": kinds}, "opened_at": {"$gte": since}})
+        return await cursor.to_list()
+
+    async def in_building(
+        self, project: str, building: str, category: str, kinds: list[str], since: datetime
+    ) -> list[dict[str, Any]]:
+        cursor = self.reports.find({"project": project, "building": building, "category": category,
+                                    "kind": {"$in": kinds}, "opened_at": {"$gte": since}})
+        return await cursor.to_list()
+
+    async def prune(self, older_than: datetime) -> int:
+        return (await self.reports.delete_many({"opened_at": {"$lt": older_than}})).deleted_count
 
 
 class GroupRepository(AggregateStore):
