@@ -87,3 +87,15 @@ async def test_events_of_a_writer_that_died_after_its_claim_are_relayed(mongo, n
     # the next change starts from the dead writer's revision, not the stale snapshot
     state = await store.mutate("a4", lambda s: Change({**s, "n": s["n"] + 1}))
     assert state["n"] == 2 and state["rev"] == 3
+
+
+async def test_an_aggregate_whose_creator_died_before_its_snapshot_is_rebuilt(mongo, namespace):
+    db = mongo[f"{namespace}_aggregates"]
+    store = AggregateStore(db, "things", lambda e: asyncio.sleep(0))
+    # the creator claimed revision 1 and died before writing the snapshot
+    await db.things_revisions.insert_one({"_id": "a5|1", "token": "t", "at": datetime.now(timezone.utc),
+                                          "state": {"_id": "a5", "v": 1, "rev": 1}})
+    again, created = await store.create({"_id": "a5", "v": 99}, [])  # the redelivered cause
+    assert not created and again["v"] == 1
+    assert (await db.things.find_one({"_id": "a5"}))["v"] == 1  # the snapshot is back
+    assert (await store.mutate("a5", lambda s: Change({**s, "v": 2})))["rev"] == 2

@@ -71,14 +71,22 @@ class AggregateStore:
         self._max_attempts = max_attempts
 
     async def get(self, agg_id: str) -> dict[str, Any] | None:
-        return await self.snapshots.find_one({"_id": agg_id})
+        """The current state; rebuilt from the revisions when its creator died before writing the snapshot."""
+        snapshot = await self.snapshots.find_one({"_id": agg_id})
+        if snapshot is not None:
+            return snapshot
+        first = await self.revisions.find_one({"_id": f"{agg_id}|1"})
+        if first is None:
+            return None
+        return await self._catch_up(first["state"], repair=True)
 
     async def create(self, state: dict[str, Any], events: list[Event]) -> tuple[dict[str, Any], bool]:
         """Create at revision 1; if it exists (a redelivery), return the stored one and False."""
         state = {**state, "rev": 1}
         if await self._commit(state["_id"], 1, state, events):
             return state, True
-        existing = await self.get(state["_id"]) or (await self._revision(state["_id"], 1))["state"]
+        existing = await self.get(state["_id"])
+        assert existing is not None, "revision 1 exists, so the aggregate does"
         return existing, False
 
     async def mutate(self, agg_id: str, fn: ChangeFn) -> dict[str, Any]:
@@ -132,15 +140,15 @@ class AggregateStore:
             raise NotFound(f"{agg_id}|{rev}")
         return doc
 
-    async def _catch_up(self, snapshot: dict[str, Any]) -> dict[str, Any]:
-        """The snapshot lags when a writer died between its claim and its snapshot write: repair it."""
+    async def _catch_up(self, snapshot: dict[str, Any], repair: bool = False) -> dict[str, Any]:
+        """The snapshot lags (or is missing) when a writer died between its claim and its snapshot write."""
         latest = snapshot
         while True:
             newer = await self.revisions.find_one({"_id": f"{snapshot['_id']}|{latest['rev'] + 1}"})
             if newer is None:
                 break
             latest = newer["state"]
-        if latest is not snapshot:
+        if repair or latest is not snapshot:
             await self.snapshots.replace_one({"_id": snapshot["_id"]}, latest, upsert=True)
         return latest
 
