@@ -1,0 +1,1 @@
+"""Notifications' adapters: its store and the providers that carry messages out."""

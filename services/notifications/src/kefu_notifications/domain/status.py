@@ -1,0 +1,28 @@
+"""A message's delivery status, derived from its insert-only attempt outcomes (never stored and updated).
+
+Several instances record outcomes; an updated status field could be overwritten
+by a slower writer with an older state. Deriving it from the outcomes cannot.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+Status = Literal["scheduled", "sent", "failed"]
+
+
+INBOX = "inbox"
+
+
+def derive_status(message: dict[str, Any], outcomes: list[dict[str, Any]]) -> Status:
+    """sent once any attempt succeeded (an inbox message once recorded: the inbox is kefu's own store);
+    failed when it is unsendable (no template text, no provider) or every attempt failed."""
+    if message.get("unsendable"):
+        return "failed"
+    if message["channel"] == INBOX:
+        return "sent"
+    if any(o["ok"] for o in outcomes):
+        return "sent"
+    if len(outcomes) >= message["max_attempts"]:
+        return "failed"
+    return "scheduled"
