@@ -47,6 +47,8 @@ up() {
         KEFU_ROUTING_TOKENS=$(cat "$STACK_DIR/dev-tokens.json")
         export KEFU_ROUTING_TOKENS
     fi
+    # the demo's messages to owners and staff go to a file (no SMS gateway here)
+    export KEFU_FILE_PROVIDER_PATH=${KEFU_FILE_PROVIDER_PATH:-$LOG_DIR/notifications-sent.jsonl}
     for s in $SERVICES; do
         if running "$s"; then continue; fi
         KEFU_HTTP_PORT=$(port_of "$s") nohup "$PY" -m "kefu_$s" >>"$LOG_DIR/$s.log" 2>&1 &
