@@ -1,61 +1,112 @@
-"""Composition root of the surveys service.
+"""Composition root of the surveys service: its broker, store, subscriptions, loops and routes.
 
-Today it schedules the repair return visit (回访) each finished repair is owed;
-publishing ``survey.due`` at the due time comes with the durable scheduler.
+Surveys owes return visits (回访) after finished repairs and closed complaints, asks for
+feedback after community events, runs periodic satisfaction campaigns at a bounded rate,
+records answers (agents' phone visits, owners' links) and counts the results.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta, timezone
 
-from fastapi import APIRouter, FastAPI, HTTPException
-from kefu_contracts import REPAIR_COMPLETED, RepairCompleted, derived_event_id
-from kefu_kit import ServiceKit, insert_once, subscriber_options
-from pymongo import ASCENDING
-from pymongo.asynchronous.database import AsyncDatabase
+from fastapi import FastAPI
+from kefu_contracts import (
+    CASE_STATUS_CHANGED,
+    COMMUNITY_EVENT_ATTENDED,
+    MEMBER_JOINED,
+    PROPERTY_HANDED_OVER,
+    REPAIR_COMPLETED,
+    SURVEY_ANSWERED,
+    SURVEY_DUE,
+    TOPICS,
+    CaseStatusChanged,
+    CommunityEventAttended,
+    Event,
+    MemberJoined,
+    PropertyHandedOver,
+    RepairCompleted,
+)
+from kefu_kit import ServiceKit, publish_event, publisher_for, subscriber_options
 
+from . import campaigns, return_visits, scheduler
+from .adapters.store import (
+    AnswerStore,
+    CampaignStore,
+    CaseMap,
+    CustomerStore,
+    LinkStore,
+    Outbox,
+    SurveyStore,
+    ensure_indexes,
+)
+from .api import build_router
+from .context import Surveys
 from .settings import Settings
 
-REPAIR_VISIT_DUE_AFTER = timedelta(hours=24)
-
-
-async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
-    await db.return_visits.create_index([("status", ASCENDING), ("due_at", ASCENDING)])
+PUBLISHES = (SURVEY_DUE, SURVEY_ANSWERED)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    kit = ServiceKit(settings, stats=("return_visits",))
+    kit = ServiceKit(settings, stats=("surveys", "answers", "customers", "campaigns"))
     kit.on_startup(ensure_indexes)
-    visits = kit.db.return_visits
+    publishers = {TOPICS[name].model: publisher_for(kit.broker, settings, name) for name in PUBLISHES}
 
-    @kit.broker.subscriber(settings.topics(REPAIR_COMPLETED), **subscriber_options(settings))
+    async def publish(event: Event) -> None:
+        await publish_event(publishers[type(event)], event)
+
+    r = Surveys(
+        settings=settings,
+        surveys=SurveyStore(kit.db),
+        outbox=Outbox(kit.db.outbox, publish),
+        answers=AnswerStore(kit.db.answers, publish),
+        links=LinkStore(kit.db),
+        customers=CustomerStore(kit.db),
+        cases=CaseMap(kit.db),
+        campaigns=CampaignStore(kit.db, publish),
+    )
+    group = subscriber_options(settings)
+    feedback_after = timedelta(seconds=settings.event_feedback_due_after_s)
+
+    def now() -> datetime:
+        return datetime.now(timezone.utc)
+
+    @kit.broker.subscriber(settings.topics(REPAIR_COMPLETED), **group)
     async def on_repair_completed(event: RepairCompleted) -> None:
-        """A finished repair is owed a return visit within 24 hours."""
-        await insert_once(
-            visits,
-            {
-                "_id": derived_event_id("visit", event.event_id),
-                "kind": "repair_return_visit",
-                "case_id": event.case_id,
-                "work_order_id": event.work_order_id,
-                "project": event.project,
-                "department": event.department,
-                "due_at": event.completed_at + REPAIR_VISIT_DUE_AFTER,
-                "status": "scheduled",
-                "correlation_id": event.correlation_id,
-                "cause_event_id": event.event_id,
-            },
-        )
+        """A finished repair owes a return visit (keyed by this event: a later fix owes another)."""
+        await return_visits.repair_completed(event, r, now())
 
-    router = APIRouter(prefix="/return-visits", tags=["return visits"])
+    @kit.broker.subscriber(settings.topics(CASE_STATUS_CHANGED), **group)
+    async def on_case_status_changed(event: CaseStatusChanged) -> None:
+        """Who a case's customer is; a closed complaint owes a return visit."""
+        await return_visits.case_status_changed(event, r, now())
 
-    @router.get("/{visit_id}")
-    async def get_visit(visit_id: str) -> dict[str, Any]:
-        visit = await visits.find_one({"_id": visit_id})
-        if visit is None:
-            raise HTTPException(404, f"no return visit {visit_id}")
-        return visit
+    @kit.broker.subscriber(settings.topics(MEMBER_JOINED), **group)
+    async def on_member_joined(event: MemberJoined) -> None:
+        """How to reach a new club member."""
+        await r.customers.learn(event.customer_id, event.contact.model_dump(exclude_none=True))
 
-    return kit.app([router], title="kefu surveys")
+    @kit.broker.subscriber(settings.topics(PROPERTY_HANDED_OVER), **group)
+    async def on_property_handed_over(event: PropertyHandedOver) -> None:
+        """How to reach an owner, and their project (campaigns ask a project's owners)."""
+        await r.customers.learn(event.customer_id, event.contact.model_dump(exclude_none=True), event.project)
+
+    @kit.broker.subscriber(settings.topics(COMMUNITY_EVENT_ATTENDED), **group)
+    async def on_community_event_attended(event: CommunityEventAttended) -> None:
+        """An attended community event owes a feedback survey."""
+        await return_visits.community_event_attended(event, r, now(), feedback_after)
+
+    async def run_scheduler() -> None:
+        await scheduler.run_once(r, now())
+
+    async def relay() -> None:
+        before = now() - timedelta(seconds=settings.relay_grace_s)
+        await r.outbox.relay(before)
+        await r.answers.relay(before)
+
+    kit.every("survey-scheduler", settings.scheduler_interval_s, run_scheduler)
+    kit.every("campaign-pacer", settings.campaign_interval_s, campaigns.Pacer(r).tick)
+    kit.every("outbox-relay", settings.relay_interval_s, relay)
+    app = kit.app([build_router(r)], title="kefu surveys")
+    app.state.surveys = r
+    return app

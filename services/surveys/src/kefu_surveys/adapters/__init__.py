@@ -1,0 +1,1 @@
+"""The surveys service's store (its own database)."""

@@ -1,0 +1,174 @@
+"""The surveys HTTP API (OpenAPI at /docs): surveys and answers, owners' links, campaigns, results.
+
+* agents record a phone visit: ``POST /surveys/{survey_id}/answers``;
+* a link for the owner: ``POST /surveys/{survey_id}/link`` gives ``/s/{token}`` (single use,
+  expires with the survey's attempt), ``GET /s/{token}`` shows the questionnaire, ``POST`` answers;
+* campaigns: ``POST /campaigns``, ``GET /campaigns/{id}``, ``POST /campaigns/{id}/pause|resume``;
+* results: ``GET /results?month=YYYY-MM&project=&department=``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Literal
+
+from fastapi import APIRouter, HTTPException, Query
+from kefu_kit.aggregates import ConcurrentChange
+from kefu_kit.aggregates import NotFound as NoAggregate
+from pydantic import BaseModel, Field
+
+from . import answers, campaigns
+from .context import Surveys
+from .domain.cadence import next_survey_due
+from .domain.questionnaires import InvalidAnswer
+from .domain.results import results_by_group
+
+
+class Answer(BaseModel):
+    csat: int | None = Field(None, ge=1, le=5)
+    solved: bool | None = None
+    nps: int | None = Field(None, ge=0, le=10)
+    comment: str | None = Field(None, max_length=2000)
+
+    def fields(self) -> dict[str, Any]:
+        return self.model_dump(include={"csat", "solved", "nps", "comment"})
+
+
+class AgentAnswer(Answer):
+    agent_id: str = Field(min_length=1, max_length=64, description="the agent who made the visit")
+    name: str | None = Field(None, max_length=100, description="the owner's name, if the agent learned it")
+    phone: str | None = Field(None, max_length=40, description="a number the owner can be reached on")
+    email: str | None = Field(None, max_length=254)
+
+
+class Owner(BaseModel):
+    customer_id: str = Field(min_length=1, max_length=64)
+    name: str | None = Field(None, max_length=100)
+    phone: str | None = Field(None, max_length=40)
+    email: str | None = Field(None, max_length=254)
+
+
+class NewCampaign(BaseModel):
+    project: str = Field(min_length=1, max_length=100)
+    questionnaire_id: str = "satisfaction-v1"
+    rate_per_minute: float = Field(600, gt=0, le=60000, description="surveys published per minute at most")
+    name: str | None = Field(None, max_length=200)
+    owners: list[Owner] | None = Field(None, description="the owners to ask; default: the project's known customers")
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def build_router(r: Surveys) -> APIRouter:
+    router = APIRouter()
+
+    async def _answer(make: Any) -> dict[str, Any]:
+        try:
+            return await make()
+        except answers.NotFound as exc:
+            raise HTTPException(404, f"not found: {exc}") from exc
+        except InvalidAnswer as exc:
+            raise HTTPException(422, str(exc)) from exc
+        except answers.Gone as exc:
+            raise HTTPException(410, str(exc)) from exc
+        except answers.Conflict as exc:
+            raise HTTPException(409, str(exc)) from exc
+
+    @router.get("/surveys", tags=["surveys"])
+    async def list_surveys(status: str | None = None, kind: str | None = None, case_id: str | None = None,
+                           campaign_id: str | None = None, limit: int = Query(100, ge=1, le=1000)) -> list[dict]:
+        filters = {k: v for k, v in {"status": status, "kind": kind, "case_id": case_id,
+                                     "campaign_id": campaign_id}.items() if v is not None}
+        return await r.surveys.find(filters, limit)
+
+    @router.get("/surveys/{survey_id}", tags=["surveys"])
+    async def get_survey(survey_id: str) -> dict[str, Any]:
+        survey = await r.surveys.get(survey_id)
+        if survey is None:
+            raise HTTPException(404, f"no survey {survey_id}")
+        return survey
+
+    @router.post("/surveys/{survey_id}/answers", tags=["surveys"], status_code=201)
+    async def agent_answer(survey_id: str, body: AgentAnswer) -> dict[str, Any]:
+        """An agent records the owner's answers from a phone return visit."""
+        result = await _answer(lambda: answers.record(r, survey_id, body.fields(), f"agent:{body.agent_id}",
+                                                      "agent", _now()))
+        survey = await r.surveys.get(survey_id)
+        contact = body.model_dump(include={"name", "phone", "email"}, exclude_none=True)
+        if survey and contact and (survey.get("customer") or {}).get("customer_id"):
+            await r.customers.learn(survey["customer"]["customer_id"], contact, survey.get("project"))
+        return result
+
+    @router.post("/surveys/{survey_id}/link", tags=["surveys"], status_code=201)
+    async def new_link(survey_id: str) -> dict[str, Any]:
+        """A single-use answer link for the owner (the channel that sends the survey asks for it)."""
+        return await _answer(lambda: answers.issue_link(r, survey_id, _now()))
+
+    @router.get("/s/{token}", tags=["owners"])
+    async def show_link(token: str) -> dict[str, Any]:
+        """The questionnaire behind an owner's link."""
+        async def show() -> dict[str, Any]:
+            link, survey = await answers.open_link(r, token, _now())
+            return {"survey_id": survey["_id"], "kind": survey["kind"], "case_id": survey.get("case_id"),
+                    "expires_at": link["expires_at"], "questionnaire": answers.questionnaire_of(r, survey).public()}
+        return await _answer(show)
+
+    @router.post("/s/{token}", tags=["owners"], status_code=201)
+    async def answer_link(token: str, body: Answer) -> dict[str, Any]:
+        """The owner answers; the link then stops working."""
+        return await _answer(lambda: answers.answer_by_link(r, token, body.fields(), _now()))
+
+    @router.get("/questionnaires", tags=["surveys"])
+    async def list_questionnaires() -> list[dict[str, Any]]:
+        return [q.public() | {"kinds": list(q.kinds)} for q in r.questionnaires.values()]
+
+    @router.post("/campaigns", tags=["campaigns"], status_code=201)
+    async def new_campaign(body: NewCampaign) -> dict[str, Any]:
+        """Start a satisfaction campaign for a project's owners, published at a bounded rate."""
+        questionnaire = r.questionnaires.get(body.questionnaire_id)
+        if questionnaire is None or "periodic_satisfaction" not in questionnaire.kinds:
+            raise HTTPException(422, f"{body.questionnaire_id} is not a satisfaction questionnaire")
+        owners = ([o.model_dump() for o in body.owners] if body.owners is not None else
+                  [{"customer_id": c["_id"], **{k: c.get(k) for k in ("name", "phone", "email")}}
+                   for c in await r.customers.of_project(body.project)])
+        if not owners:
+            raise HTTPException(422, f"no owners given and none known for {body.project}")
+        created = await campaigns.create(r, body.project, body.questionnaire_id, body.rate_per_minute, owners,
+                                         _now(), body.name)
+        return await campaigns.progress(r, created)
+
+    @router.get("/campaigns", tags=["campaigns"])
+    async def project_campaigns(project: str) -> dict[str, Any]:
+        """A project's campaigns and when the next one is due (at least every half year)."""
+        found = await r.campaigns.snapshots.find({"project": project}).to_list()
+        return {"project": project, **next_survey_due([c["created_at"] for c in found], _now()),
+                "campaigns": [await campaigns.progress(r, c) for c in found]}
+
+    @router.get("/campaigns/{campaign_id}", tags=["campaigns"])
+    async def get_campaign(campaign_id: str) -> dict[str, Any]:
+        """State and progress: total owners, surveys published, answers received."""
+        campaign = await r.campaigns.get(campaign_id)
+        if campaign is None:
+            raise HTTPException(404, f"no campaign {campaign_id}")
+        return await campaigns.progress(r, campaign)
+
+    @router.post("/campaigns/{campaign_id}/{action}", tags=["campaigns"])
+    async def pause_resume(campaign_id: str, action: Literal["pause", "resume"]) -> dict[str, Any]:
+        try:
+            campaign = await campaigns.set_state(r, campaign_id, "paused" if action == "pause" else "running", _now())
+        except NoAggregate as exc:
+            raise HTTPException(404, f"no campaign {campaign_id}") from exc
+        except ConcurrentChange as exc:
+            raise HTTPException(503, str(exc), headers={"Retry-After": "1"}) from exc
+        return await campaigns.progress(r, campaign)
+
+    @router.get("/results", tags=["results"])
+    async def results(month: str | None = Query(None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$"),
+                      project: str | None = None, department: str | None = None) -> dict[str, Any]:
+        """Satisfaction rate (CSAT 4-5) and NPS per project, department and month, against the 80% target."""
+        filters = {k: v for k, v in {"month": month, "project": project, "department": department}.items()
+                   if v is not None}
+        return {"filters": filters, **results_by_group(await r.answers.of(filters), r.targets)}
+
+    return router
