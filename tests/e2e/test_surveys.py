@@ -217,7 +217,9 @@ async def test_a_campaign_publishes_at_its_rate_and_pauses(services, mongo, name
     assert all(e["kind"] == "periodic_satisfaction" and e["preferred_channel"] == "sms" for e in events)
     times = sorted(m.timestamp / 1000 for m in records)
     assert times[-1] - times[0] >= (total - 1) * 60 / rate - 2
-    allowed = rate / 6 + 1
+    # The bound is the configured rate per 10 s window; a sliding window over producer timestamps
+    # also sees scheduling jitter of a few milliseconds at batch edges: allow 2% and 2 messages for it.
+    allowed = rate / 6 * 1.02 + 2
     j = 0
     for i, t in enumerate(times):
         while times[j] <= t - 10:
