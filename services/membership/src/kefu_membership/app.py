@@ -20,12 +20,10 @@ from kefu_contracts import (
     MEMBER_TIER_CHANGED,
     PROPERTY_HANDED_OVER,
     SURVEY_ANSWERED,
-    TOPICS,
-    Event,
     PropertyHandedOver,
     SurveyAnswered,
 )
-from kefu_kit import ServiceKit, publish_event, publisher_for, subscriber_options
+from kefu_kit import ServiceKit, subscriber_options
 
 from . import activities, earning, joining, review
 from .adapters.store import ActivityStore, Benefits, Ledger, MemberStore, Referrals, ensure_indexes
@@ -42,10 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     kit = ServiceKit(settings, stats=("members", "points", "activities", "redemptions"))
     kit.on_startup(ensure_indexes)
-    publishers = {TOPICS[name].model: publisher_for(kit.broker, settings, name) for name in PUBLISHES}
-
-    async def publish(event: Event) -> None:
-        await publish_event(publishers[type(event)], event)
+    publish = kit.publisher(*PUBLISHES)
 
     club = Club(
         members=MemberStore(kit.db, publish),

@@ -15,14 +15,12 @@ from kefu_contracts import (
     MEMBER_TIER_CHANGED,
     REPAIR_COMPLETED,
     SURVEY_ANSWERED,
-    TOPICS,
     CaseFollowedUp,
     CaseOpened,
-    Event,
     MemberTierChanged,
     SurveyAnswered,
 )
-from kefu_kit import ServiceKit, publish_event, publisher_for, subscriber_options
+from kefu_kit import ServiceKit, subscriber_options
 
 from . import reactions
 from .adapters.store import CaseRepository, GroupRepository, RecentReports, TimerStore, VipStore, ensure_indexes
@@ -43,10 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     kit = ServiceKit(settings, stats=("cases", "groups", "timers"))
     kit.on_startup(ensure_indexes)
-    publishers = {TOPICS[name].model: publisher_for(kit.broker, settings, name) for name in PUBLISHES}
-
-    async def publish(event: Event) -> None:
-        await publish_event(publishers[type(event)], event)
+    publish = kit.publisher(*PUBLISHES)
 
     r = Routing(
         cases=CaseRepository(kit.db, publish),

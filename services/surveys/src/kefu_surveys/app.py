@@ -18,15 +18,13 @@ from kefu_contracts import (
     REPAIR_COMPLETED,
     SURVEY_ANSWERED,
     SURVEY_DUE,
-    TOPICS,
     CaseStatusChanged,
     CommunityEventAttended,
-    Event,
     MemberJoined,
     PropertyHandedOver,
     RepairCompleted,
 )
-from kefu_kit import ServiceKit, publish_event, publisher_for, subscriber_options
+from kefu_kit import ServiceKit, subscriber_options
 
 from . import campaigns, return_visits, scheduler
 from .adapters.store import (
@@ -50,10 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     kit = ServiceKit(settings, stats=("surveys", "answers", "customers", "campaigns"))
     kit.on_startup(ensure_indexes)
-    publishers = {TOPICS[name].model: publisher_for(kit.broker, settings, name) for name in PUBLISHES}
-
-    async def publish(event: Event) -> None:
-        await publish_event(publishers[type(event)], event)
+    publish = kit.publisher(*PUBLISHES)
 
     r = Surveys(
         settings=settings,

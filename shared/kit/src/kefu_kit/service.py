@@ -17,11 +17,12 @@ from typing import Any
 import uvicorn
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse, Response
+from kefu_contracts import TOPICS, Event
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from pymongo.asynchronous.database import AsyncDatabase
 
 from .dead_letter import ConsumeGuard
-from .kafka import ensure_topics, make_broker
+from .kafka import ensure_topics, make_broker, publish_event, publisher_for
 from .logging import configure_logging, get_logger
 from .mongo import make_client
 from .settings import ServiceSettings
@@ -45,6 +46,15 @@ class ServiceKit:
         self.db: AsyncDatabase[dict[str, Any]] = self.mongo[settings.database]
         self._startup: list[StartupHook] = []
         self._loops: list[tuple[str, float, Callable[[], Awaitable[Any]]]] = []
+
+    def publisher(self, *logical_topics: str) -> Callable[[Event], Awaitable[None]]:
+        """One ``publish(event)`` for several contract topics: each event goes to its own topic, with its key."""
+        publishers = {TOPICS[name].model: publisher_for(self.broker, self.settings, name) for name in logical_topics}
+
+        async def publish(event: Event) -> None:
+            await publish_event(publishers[type(event)], event)
+
+        return publish
 
     def on_startup(self, hook: StartupHook) -> StartupHook:
         """Register a coroutine run before consuming starts (index creation, seed data)."""
