@@ -40,13 +40,13 @@ def _get(name: str, path: str) -> Any:
         return json.load(response)
 
 
-def _wait(what: str, probe: Any, done: Any, total: int, deadline: float) -> bool:
+def _wait(what: str, probe: Any, done: Any, total: Any, deadline: float) -> bool:
     """Poll ``probe`` until ``done``; print progress on its own lines (works in logs too)."""
     last = None
     while True:
         value = probe()
         if value != last:
-            print(f"demo: {value}/{total} {what}", file=sys.stderr)
+            print(f"demo: {value}/{total() if callable(total) else total} {what}", file=sys.stderr)
             last = value
         if done(value):
             return True
@@ -67,10 +67,12 @@ def main(argv: list[str] | None = None) -> int:
                  lambda n: n >= args.expect, args.expect, started + args.timeout):
         return 1
     # Follow-ups join open cases, so there are fewer cases than contacts: one notification per case.
-    cases = _get("routing", "/stats")["counts"]["cases"]
+    def cases() -> int:
+        return int(_get("routing", "/stats")["counts"]["cases"])
+
     if not _wait("cases notified to their department",
                  lambda: _get("notifications", "/stats")["counts"]["notifications"],
-                 lambda n: n >= _get("routing", "/stats")["counts"]["cases"], cases, started + args.timeout):
+                 lambda n: n >= cases(), cases, started + args.timeout):
         return 1
 
     print("\nWhat each service did")
