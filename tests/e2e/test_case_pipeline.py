@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest
@@ -37,9 +37,12 @@ async def test_a_burst_of_leak_complaints_makes_one_group_per_building(services,
     services("intake", "routing", KEFU_ROUTING_TOKENS=tokens.env())
     topic = Topics(namespace)("call.received")
     calls = []
+    start = datetime.now(timezone.utc)
     for i in range(5):
         calls.append(complaint(100 + i, "滨江花园", "3幢", "外墙渗水，家里墙面都湿了，要投诉"))
-        calls.append(complaint(200 + i, "翠湖天地", "6幢", "外墙渗水好几天了，物业一直没处理，投诉"))
+        # 6幢's complaints arrive newest first: processing order is not the order they were made in.
+        calls.append(complaint(200 + i, "翠湖天地", "6幢", "外墙渗水好几天了，物业一直没处理，投诉",
+                               occurred_at=(start - timedelta(minutes=i)).isoformat()))
     for i in range(20):  # unrelated traffic: other buildings, other problems
         calls.append(call_payload(300 + i, body=["请问房产证什么时候办好？", "感谢保安师傅帮忙", "楼道灯不亮了"][i % 3],
                                   property={"project": "金沙湾", "building": f"{i}幢", "unit": "0101"}))

@@ -176,13 +176,30 @@ def test_only_same_project_building_and_category_count() -> None:
     assert find_group(ref("c6", "o3", NOW), [*others, same]) is None
 
 
-def test_later_complaints_are_not_members_and_new_is_counted_once() -> None:
+def test_later_complaints_count_because_processing_order_is_not_complaint_order() -> None:
+    a = ref("c1", "o1", NOW - S)
     new = ref("c3", "o3", NOW)
     later = ref("c9", "o9", NOW + S)
-    b = ref("c2", "o2", NOW - S)
-    assert find_group(new, [b, later, new]) is None  # o2 and o3 only
-    a = ref("c1", "o1", NOW - S)
-    assert find_group(new, [a, b, new]) == [a, b, new]
+    assert find_group(new, [later, a, new]) == [a, new, later]  # new counted once
+    assert find_group(new, [a, new]) is None  # o1 and o3 only
+
+
+def test_the_group_is_the_same_whichever_complaint_is_processed_last() -> None:
+    hours = [0, 1, 2, 30, 50]
+    refs = [ref(f"c{h}", f"o{h}", NOW + timedelta(hours=h)) for h in hours]
+    for new in refs:
+        assert find_group(new, refs) == refs, new
+
+
+def test_one_window_must_hold_the_owners_not_two_windows_around_new() -> None:
+    window = timedelta(hours=72)
+    before = ref("c1", "o1", NOW - window + S)
+    after = ref("c2", "o2", NOW + window - S)
+    new = ref("c3", "o3", NOW)
+    # Each is within 72 h of new, but the three are not within one 72 h window.
+    assert find_group(new, [before, after]) is None
+    closer = ref("c4", "o4", NOW + timedelta(hours=1))
+    assert find_group(new, [before, after, closer]) == [new, closer, after]  # before shares no such window
 
 
 def test_a_complaint_without_a_building_forms_no_group() -> None:

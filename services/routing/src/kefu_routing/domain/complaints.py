@@ -165,19 +165,27 @@ def find_group(
     """The group complaint ``new`` completes or joins, oldest first, ``new`` included; None when there is none.
 
     A group is ``policy.min_owners`` different customers complaining about the
-    same category in the same project and building within ``policy.window``
-    ending at ``new.opened_at`` (both ends included). Every complaint of the
-    group in the window is a member, several by the same owner too.
+    same category in the same project and building within one ``policy.window``
+    (both ends included) that contains ``new``. Every complaint in such a window
+    is a member, several by the same owner too.
+
+    Complaints are not processed in the order they were made (they arrive on
+    different partitions), so complaints made *after* ``new`` count as well: the
+    group is the same whichever of its complaints happens to be processed last.
     """
     key = group_key(new)
     if key is None:
         return None
-    since = new.opened_at - policy.window
-    members = {new.case_id: new}
+    near = {new.case_id: new}
     for ref in recent:
-        if ref.case_id not in members and group_key(ref) == key and since <= ref.opened_at <= new.opened_at:
-            members[ref.case_id] = ref
-    if len({m.customer_id for m in members.values()}) < policy.min_owners:
+        if ref.case_id not in near and group_key(ref) == key and abs(ref.opened_at - new.opened_at) <= policy.window:
+            near[ref.case_id] = ref
+    members: dict[str, ComplaintRef] = {}
+    for start in sorted({r.opened_at for r in near.values() if r.opened_at <= new.opened_at}):
+        inside = [r for r in near.values() if start <= r.opened_at <= start + policy.window]
+        if len({r.customer_id for r in inside}) >= policy.min_owners:
+            members.update((r.case_id, r) for r in inside)
+    if not members:
         return None
     return sorted(members.values(), key=lambda m: (m.opened_at, m.case_id))
 
