@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 
 import httpx
-from kefu_routing.auth import new_token, token_hash
+from kefu_kit.auth import new_token, token_hash
 
 PEOPLE = {
     "engineering": ("department_staff", "engineering"),

@@ -1,5 +1,5 @@
 import pytest
-from kefu_routing.auth import Principal, TokenBook, new_token, token_hash
+from kefu_kit.auth import Principal, TokenBook, new_token, token_hash
 
 
 def book(*entries):

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from kefu_routing import commands
-from kefu_routing.auth import Principal
+from kefu_kit.auth import Principal
 from kefu_routing.context import Routing, Workload
 
 T0 = datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc)  # Monday 09:00 in Shanghai

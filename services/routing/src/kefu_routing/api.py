@@ -16,7 +16,7 @@ from kefu_kit.aggregates import ConcurrentChange, NotFound
 from pydantic import BaseModel, Field
 
 from . import commands
-from .auth import Principal, TokenBook
+from kefu_kit.auth import Principal, TokenBook
 from .context import Routing
 from .opening import schedule_deadlines
 

@@ -25,7 +25,7 @@ from kefu_kit import ServiceKit, subscriber_options
 from . import reactions
 from .adapters.store import CaseRepository, GroupRepository, RecentReports, TimerStore, VipStore, ensure_indexes
 from .api import build_router
-from .auth import TokenBook
+from kefu_kit.auth import TokenBook
 from .context import Routing
 from .domain.calendar import parse_calendar
 from .domain.complaints import GroupPolicy

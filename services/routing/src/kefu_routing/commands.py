@@ -16,7 +16,7 @@ from typing import Any
 from kefu_contracts import derived_event_id
 from kefu_kit.aggregates import Change
 
-from .auth import CENTER_ROLES, Principal
+from kefu_kit.auth import CENTER_ROLES, Principal
 from .context import Routing
 from .domain.approvals import can_approve, required_role
 from .domain.complaints import approver_for, manual_level

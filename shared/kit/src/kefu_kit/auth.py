@@ -1,4 +1,4 @@
-"""Who is calling the API: bearer tokens bound to a role and, for department staff, a department.
+"""Who is calling an API (routing, dashboard): bearer tokens bound to a role and, for department staff, a department.
 
 Tokens are never stored in clear: settings (or a secrets store behind them)
 hold their SHA-256. Department staff see and change only their department's
