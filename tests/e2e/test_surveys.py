@@ -148,6 +148,7 @@ async def test_an_owner_answers_once_through_the_link(services, producer, mongo,
     assert answers[0]["survey_id"] == sid
     assert (answers[0]["csat"], answers[0]["solved"], answers[0]["customer_id"]) == (2, False, "cust-1")
     assert answers[0]["case_id"] == "case-1" and answers[0]["questionnaire_id"] == "return-visit-v1"
+    assert (answers[0]["project"], answers[0]["department"]) == ("滨江花园", "engineering"), "for per-project results"
 
 
 async def test_an_agent_records_a_phone_visit(services, producer, mongo, namespace, infra):

@@ -52,4 +52,6 @@ def survey_answered(survey: dict[str, Any], customer_id: str, answer: dict[str, 
         nps=answer.get("nps"),
         comment=answer.get("comment"),
         answered_at=at,
+        project=survey.get("project"),
+        department=survey.get("department"),
     )

@@ -62,6 +62,8 @@ class SurveyAnswered(DerivedEvent):
     nps: Annotated[int, Field(ge=0, le=10)] | None = None
     comment: Annotated[str, StringConstraints(max_length=2000)] | None = None
     answered_at: AwareDatetime
+    project: str | None = Field(default=None, description="the owner's project, when known (satisfaction per project)")
+    department: str | None = Field(default=None, description="the department that handled the case, when known")
 
     def kafka_key(self) -> str:
         return self.customer_id
