@@ -17,3 +17,15 @@ def test_producer_is_idempotent_with_acks_all_and_consumers_ack_after_effects() 
 def test_every_subscriber_joins_the_service_group_from_the_earliest_offset() -> None:
     options = subscriber_options(Settings())
     assert options == {"group_id": "kefu-intake", "auto_offset_reset": "earliest"}
+
+
+def test_every_service_measures_its_handlers_with_prometheus_and_opentelemetry() -> None:
+    from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
+    from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+
+    for name in ("intake", "routing", "notifications", "surveys", "membership"):
+        app_module = __import__(f"kefu_{name}.app", fromlist=["create_app"])
+        settings_module = __import__(f"kefu_{name}.settings", fromlist=["Settings"])
+        broker = app_module.create_app(settings_module.Settings()).state.kit.broker
+        kinds = {type(m) for m in broker.middlewares}
+        assert KafkaPrometheusMiddleware in kinds and KafkaTelemetryMiddleware in kinds, name

@@ -20,6 +20,7 @@ from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from kefu_contracts import TOPICS, Event
 
 from .logging import get_logger
+from .telemetry import telemetry_middleware
 
 if TYPE_CHECKING:
     from faststream.kafka.publisher.usecase import LogicPublisher
@@ -46,7 +47,11 @@ def make_broker(settings: "ServiceSettings", guard: "ConsumeGuard", registry: "C
         ack_policy=AckPolicy.NACK_ON_ERROR,
         graceful_timeout=settings.graceful_timeout_s,
         allow_auto_create_topics=False,
-        middlewares=[KafkaPrometheusMiddleware(registry=registry, app_name=f"kefu-{settings.service}"), guard],
+        middlewares=[
+            KafkaPrometheusMiddleware(registry=registry, app_name=f"kefu-{settings.service}"),
+            telemetry_middleware(settings.service, registry),
+            guard,
+        ],
         logger=logging.getLogger(f"kefu.{settings.service}.faststream"),
         log_level=logging.DEBUG,
         description=f"kefu {settings.service} service",
