@@ -134,6 +134,12 @@ class ServiceKit:
             ok, body = await self.health()
             return JSONResponse(body, status_code=200 if ok else 503)
 
+        @app.get("/livez", tags=["operations"])
+        async def livez() -> dict[str, str]:
+            """Liveness: the process answers. Unlike /health (readiness) it ignores Kafka and the store,
+            so an outage of those makes instances unready without restarting them all."""
+            return {"service": self.settings.service, "status": "alive"}
+
         @app.get("/stats", tags=["operations"])
         async def stats() -> dict[str, Any]:
             """Document counts of the service's main collections (for the demo and a quick look)."""
