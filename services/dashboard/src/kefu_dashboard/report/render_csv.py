@@ -1,0 +1,42 @@
+"""The report as CSV, one row per figure, for Excel and for scripts.
+
+UTF-8 with a byte order mark (Excel then reads the Chinese labels right) and CRLF line ends.
+Columns:
+
+* ``month``, ``project``: the report's month (YYYY-MM, Asia/Shanghai) and project ("" = all);
+* ``section``: ``cases`` (the total), ``kind``, ``category``, ``level``, ``channel``, ``project``,
+  ``department`` (counts of the month's cases) or ``quality`` (the rates and targets);
+* ``name``: the key counted (a stored code such as ``engineering``) or the quality figure
+  (``on_time_response_rate``, ``timely_resolution_rate``, ``major_complaints``, ``satisfaction_rate``, ``nps``);
+* ``label``: its name in Chinese with English;
+* ``unit``: ``count``, ``%`` (a rate as a percentage, one decimal) or ``points`` (NPS, -100..100);
+* ``value``, ``previous``: this month and the previous month; ``n/a`` when a rate has no denominator;
+* ``change``: value - previous (for rates in percentage points), ``n/a`` when either is missing;
+* ``target``: the seeds' target (``>=95%``, ``<5``, ``>80%``), empty when there is none;
+* ``met``: ``yes`` / ``no`` against the target, ``n/a`` without a value, empty without a target;
+* ``basis``, ``previous_basis``: what a rate was computed from (``35/37``; NPS: ``n=answers``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from . import fmt
+from .build import MonthlyReport
+
+COLUMNS = ("month", "project", "section", "name", "label", "unit", "value", "previous", "change", "target", "met",
+           "basis", "previous_basis")
+BOM = "\ufeff"
+
+
+def report_csv(report: MonthlyReport) -> str:
+    """The CSV text, starting with the BOM (encode it as UTF-8)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    for f in report.figures:
+        writer.writerow([report.month, report.project or "", f.section, f.name, f.label, fmt.unit(f),
+                         fmt.number(f, f.value), fmt.number(f, f.previous), fmt.change(f), fmt.target(f), fmt.met(f),
+                         fmt.basis(f), fmt.basis(f, previous=True)])
+    return BOM + out.getvalue()
