@@ -10,9 +10,9 @@ KEEP ?= 0
 .PHONY: help setup stack stack-stop up down demo test test-unit classify-report bench schemas asyncapi clean
 
 help:
-	@echo "make demo    set up everything, run the five services, replay the sample contacts, show what happened"
+	@echo "make demo    set up everything, run the six services, replay the sample contacts, show what happened"
 	@echo "make test    set up everything and run the whole test suite on real Kafka and a real store"
-	@echo "make up      start Kafka, the store and the five services in the background; make down stops them"
+	@echo "make up      start Kafka, the store and the six services in the background; make down stops them"
 	@echo "make bench   end-to-end throughput and latency against a bare Kafka relay (CALLS=$(CALLS))"
 	@echo "make schemas regenerate the pinned contract schemas (review the diff!)"
 	@echo "make asyncapi write each service's AsyncAPI document to docs/asyncapi/"
@@ -47,6 +47,7 @@ demo: setup stack
 
 test: setup
 	@$(STACK) install
+	@scripts/install-browser.sh
 	@scripts/run-tests.sh
 
 classify-report: setup

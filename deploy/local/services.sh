@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the five kefu services as background processes on this machine.
+# Runs the six kefu services as background processes on this machine.
 #
 #   deploy/local/services.sh up       start every service not yet running, wait for /health
 #   deploy/local/services.sh down     SIGTERM each (graceful: in-flight messages finish and commit)
@@ -14,8 +14,8 @@ STACK_DIR=${KEFU_STACK_DIR:-$PWD/.stack}
 RUN_DIR=$STACK_DIR/run
 LOG_DIR=$STACK_DIR/logs
 PY=$PWD/.venv/bin/python
-SERVICES=${KEFU_SERVICES:-"intake routing notifications surveys membership"}
-declare -A PORT=([intake]=8101 [routing]=8102 [notifications]=8103 [surveys]=8104 [membership]=8105)
+SERVICES=${KEFU_SERVICES:-"intake routing notifications surveys membership dashboard"}
+declare -A PORT=([intake]=8101 [routing]=8102 [notifications]=8103 [surveys]=8104 [membership]=8105 [dashboard]=8106)
 mkdir -p "$RUN_DIR" "$LOG_DIR"
 
 port_of() {
@@ -47,6 +47,8 @@ up() {
         KEFU_ROUTING_TOKENS=$(cat "$STACK_DIR/dev-tokens.json")
         export KEFU_ROUTING_TOKENS
     fi
+    # the dashboard serves the same people with the same roles: the same tokens unless told otherwise
+    export KEFU_DASHBOARD_TOKENS=${KEFU_DASHBOARD_TOKENS:-$KEFU_ROUTING_TOKENS}
     # the demo's messages to owners and staff go to a file (no SMS gateway here)
     export KEFU_FILE_PROVIDER_PATH=${KEFU_FILE_PROVIDER_PATH:-$LOG_DIR/notifications-sent.jsonl}
     for s in $SERVICES; do
@@ -64,7 +66,7 @@ up() {
         done
         printf 'services: %-13s http://127.0.0.1:%s  (health /health, metrics /metrics, log %s)\n' "$s" "$port" "$LOG_DIR/$s.log"
     done
-    [[ -f $STACK_DIR/dev-tokens.txt ]] && echo "services: routing API tokens (Authorization: Bearer ...) in $STACK_DIR/dev-tokens.txt"
+    [[ -f $STACK_DIR/dev-tokens.txt ]] && echo "services: tokens for the routing API and the dashboard page (Authorization: Bearer ...) in $STACK_DIR/dev-tokens.txt"
     return 0
 }
 
