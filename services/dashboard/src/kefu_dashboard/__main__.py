@@ -1,0 +1,15 @@
+"""Run the dashboard service: `python -m kefu_dashboard` (or `kefu-dashboard`)."""
+
+from kefu_kit import run
+
+from .app import create_app
+from .settings import Settings
+
+
+def main() -> None:
+    settings = Settings()
+    run(create_app(settings), settings)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,157 @@
+"""The dashboard's HTTP API (OpenAPI at /docs): what the page reads, with routing's tokens and roles.
+
+Every request carries ``Authorization: Bearer <token>`` (the live stream too: the
+page reads it with ``fetch``, since ``EventSource`` cannot send headers).
+Department staff see their own department's cases only, in every answer and on
+the stream; the center's roles see all and may filter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from datetime import datetime, timezone
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import StreamingResponse
+from kefu_kit.auth import Principal, TokenBook
+from kefu_kit.lag import LagMonitor
+
+from . import views
+from .feed import FeedHub
+from .projection import OPEN_STATUSES, overdue
+from .store import HIDDEN, CaseStore
+
+
+def principal(request: Request, authorization: Annotated[str | None, Header()] = None) -> Principal:
+    """The caller, from ``Authorization: Bearer <token>``; 401 when missing or unknown."""
+    if not authorization or not authorization.lower().startswith("bearer "):
+        raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
+    tokens: TokenBook = request.app.state.tokens
+    who = tokens.authenticate(authorization[7:].strip())
+    if who is None:
+        raise HTTPException(401, "unknown token", headers={"WWW-Authenticate": "Bearer"})
+    return who
+
+
+Who = Annotated[Principal, Depends(principal)]
+Project = Annotated[str | None, Query(description="only this project's cases")]
+Department = Annotated[str | None, Query(description="only this department's cases (staff: their own only)")]
+
+
+def scope(who: Principal, project: str | None, department: str | None) -> views.Scope:
+    try:
+        return views.Scope.of(who, project, department)
+    except views.NotAllowed as exc:
+        raise HTTPException(403, str(exc)) from exc
+
+
+def build_router(store: CaseStore, hub: FeedHub, lag: LagMonitor, recent: int, keepalive_s: float) -> APIRouter:
+    router = APIRouter(prefix="/api", tags=["dashboard"])
+
+    def now() -> datetime:
+        return datetime.now(timezone.utc)
+
+    @router.get("/me")
+    async def me(who: Who) -> dict[str, Any]:
+        """Who the token belongs to (the page shows it and offers the department filter to the center only)."""
+        return {"name": who.name, "role": who.role, "department": who.department, "sees_all": who.sees_all}
+
+    @router.get("/summary")
+    async def summary(who: Who, project: Project = None, department: Department = None) -> dict[str, Any]:
+        """Open cases by department and level, overdue cases, group complaints (群诉), counts."""
+        return views.summary(await store.board(scope(who, project, department).query()), now())
+
+    @router.get("/cases")
+    async def cases(
+        who: Who,
+        project: Project = None,
+        department: Department = None,
+        status: Annotated[str | None, Query(description="a status, or 'open' for every open one")] = None,
+        level: Annotated[int | None, Query(ge=0, le=3)] = None,
+        late: Annotated[bool | None, Query(alias="overdue", description="only cases past a deadline")] = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    ) -> list[dict[str, Any]]:
+        """Cases, newest first."""
+        filters = scope(who, project, department).query()
+        if status == "open":
+            filters["status"] = {"$in": sorted(OPEN_STATUSES)}
+        elif status:
+            filters["status"] = status
+        if level is not None:
+            filters["level"] = level
+        found = await store.find(filters, limit=None if late is not None else limit)
+        if late is not None:
+            at = now()
+            found = [c for c in found if bool(overdue(c, at)) == late][:limit]
+        return found
+
+    @router.get("/cases/{case_id}")
+    async def case(case_id: str, who: Who) -> dict[str, Any]:
+        """One case as the dashboard knows it (another department's is a 404, as if it did not exist)."""
+        found = await store.get(case_id)
+        if found is None or not who.can_see(found):
+            raise HTTPException(404, f"no case {case_id}")
+        return {k: v for k, v in found.items() if k not in HIDDEN}
+
+    @router.get("/lag")
+    async def lag_status(who: Who) -> dict[str, Any]:
+        """Each service's consumer lag and status (OK, WARN, STALL, STOP, REWIND) from the latest sample.
+
+        ``at`` is None until the first sample (the service samples every ``KEFU_LAG_INTERVAL_S``).
+        """
+        report = lag.report
+        if report is None:
+            return {"at": None, "groups": []}
+        return {"at": datetime.fromtimestamp(report.at, timezone.utc), "groups": [
+            {"group": g.group, "status": g.status.name, "total_lag": g.total_lag,
+             "max_lag_seconds": round(g.max_lag_seconds, 1), "partitions": len(g.partitions)}
+            for g in report.groups]}
+
+    @router.get("/stream", response_class=StreamingResponse,
+                responses={200: {"content": {"text/event-stream": {}}}})
+    async def stream(who: Who, project: Project = None, department: Department = None) -> StreamingResponse:
+        """Server-sent events: ``case`` events for new (assigned) and escalated cases the caller may see.
+
+        The last few entries come first, then live ones; each has an ``id`` (the
+        event id) so a client can drop repeats.
+        """
+        allowed = scope(who, project, department)
+        return StreamingResponse(_events(allowed), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+    async def _events(allowed: views.Scope) -> AsyncIterator[str]:
+        with hub.subscribe() as queue:
+            yield "retry: 2000\n\n"
+            for entry in await store.recent_feed(recent):
+                if allowed.admits(entry["case"]):
+                    yield _sse(entry)
+            closing = asyncio.ensure_future(hub.closing.wait())
+            try:
+                while True:
+                    getter = asyncio.ensure_future(queue.get())
+                    done, _ = await asyncio.wait({getter, closing}, timeout=keepalive_s,
+                                                 return_when=asyncio.FIRST_COMPLETED)
+                    if closing in done:  # the process is stopping: end the response, the page reconnects
+                        getter.cancel()
+                        return
+                    if getter not in done:
+                        getter.cancel()
+                        yield ": keepalive\n\n"
+                        continue
+                    entry = getter.result()
+                    if allowed.admits(entry["case"]):
+                        yield _sse(entry)
+            finally:
+                closing.cancel()
+
+    return router
+
+
+def _sse(entry: dict[str, Any]) -> str:
+    body = {k: v for k, v in entry.items() if k != "_id"}
+    data = json.dumps(jsonable_encoder({"id": entry["_id"], **body}), ensure_ascii=False)
+    return f"id: {entry['_id']}\nevent: case\ndata: {data}\n\n"

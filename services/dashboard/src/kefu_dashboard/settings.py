@@ -1,0 +1,34 @@
+"""Settings of the dashboard service (environment variables, prefix ``KEFU_``)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, ClassVar
+
+from kefu_kit import ServiceSettings
+from pydantic import Field, field_validator
+
+
+class Settings(ServiceSettings):
+    service: ClassVar[str] = "dashboard"
+    default_http_port: ClassVar[int] = 8106
+
+    dashboard_tokens: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="API tokens as JSON: [{token_sha256, role, department?, name}] (create with `kefu token`)",
+    )
+    feed_poll_s: float = Field(1.0, gt=0, description="how often each instance looks for new live-feed entries")
+    feed_overlap_s: float = Field(
+        10.0, ge=0, description="how far back each feed poll looks again (instances' clocks, slow inserts)")
+    feed_retention_s: float = Field(3600.0, gt=0, description="how long live-feed entries are kept")
+    feed_recent: int = Field(20, ge=0, le=500, description="entries a page gets when it connects")
+    revisions_retention_s: float = Field(
+        86400.0, gt=0, description="how long a case's past revisions (its write claims) are kept; the cases stay")
+    lag_interval_s: float = Field(
+        30.0, gt=0, description="how often the consumer lag of kefu's groups is sampled (/api/lag, /metrics)")
+    stream_keepalive_s: float = Field(15.0, gt=0, description="comment sent on an idle live stream so proxies keep it")
+
+    @field_validator("dashboard_tokens", mode="before")
+    @classmethod
+    def _parse(cls, value: Any) -> Any:
+        return json.loads(value) if isinstance(value, str) else value
