@@ -16,7 +16,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from pymongo import AsyncMongoClient
 
-from support.infra import Infra, start_infra
+from support.infra import Infra, drop_namespace, start_infra
 from support.services import ServiceProcess
 
 
@@ -27,8 +27,17 @@ def infra() -> Iterator[Infra]:
 
 
 @pytest.fixture
-def namespace() -> str:
-    return "t" + uuid.uuid4().hex[:12]
+async def namespace(request: pytest.FixtureRequest) -> AsyncIterator[str]:
+    """A fresh namespace; afterwards its topics and databases are deleted.
+
+    Each namespace makes about a hundred partitions. Kafka keeps files open per
+    partition, so a whole suite's worth of leftovers exhausts the open-file limit
+    (it did: 20,000 on these machines) and the broker shuts down.
+    """
+    ns = "t" + uuid.uuid4().hex[:12]
+    yield ns
+    if "infra" in request.fixturenames:  # the test used real servers: the services are stopped by now
+        await drop_namespace(request.getfixturevalue("infra"), ns)
 
 
 @pytest.fixture

@@ -54,3 +54,25 @@ def start_infra(stack: ExitStack) -> Infra:
         line.removeprefix("export ").split("=", 1) for line in env.splitlines() if line.startswith("export ")
     )
     return Infra(values["KEFU_KAFKA_BOOTSTRAP"].strip("'\""), values["KEFU_MONGO_URL"].strip("'\""), "local stack")
+
+
+async def drop_namespace(infra: Infra, namespace: str) -> None:
+    """Delete a test namespace's topics (``<ns>.*``) and databases (``<ns>_*``)."""
+    from aiokafka.admin import AIOKafkaAdminClient
+    from pymongo import AsyncMongoClient
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=infra.kafka_bootstrap)
+    await admin.start()
+    try:
+        topics = [t for t in await admin.list_topics() if t.startswith(f"{namespace}.")]
+        if topics:
+            await admin.delete_topics(topics)
+    finally:
+        await admin.close()
+    client: AsyncMongoClient = AsyncMongoClient(infra.mongo_url)
+    try:
+        for name in await client.list_database_names():
+            if name.startswith(f"{namespace}_"):
+                await client.drop_database(name)
+    finally:
+        await client.close()
