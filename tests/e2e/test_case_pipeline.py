@@ -63,6 +63,14 @@ async def test_a_burst_of_leak_complaints_makes_one_group_per_building(services,
     for e in group_events:
         assert e["level"] == 3 and e["approver_role"] == "cs_general_manager"
         assert len(e["related_case_ids"]) >= 3
+    # Each formation or join names all members so far, so a read model knows every member and its level.
+    changes = list({c["event_id"]: c for c in map(lambda m: json.loads(m.value), await read_all(
+        infra, Topics(namespace)("complaint.group_changed"), 1500))}.values())  # a republish is a repeat
+    for g in groups:
+        mine = sorted((c for c in changes if c["group_id"] == g["_id"]), key=lambda c: len(c["member_case_ids"]))
+        assert set(mine[-1]["member_case_ids"]) == set(g["members"]) and mine[-1]["owners"] == 5
+        assert len(mine) == 5 - len(mine[0]["member_case_ids"]) + 1, "one event per membership, no repeats"
+        assert all(c["level"] == 3 and c["lead_case_id"] == g["lead_case_id"] for c in mine)
     lone = await cases.find_one({"project": "滨江花园", "building": "8幢"})
     assert lone["group_id"] is None and lone["level"] == 1
     await no_dead_letters(infra, namespace)

@@ -10,11 +10,13 @@ from kefu_contracts import (
     CASE_OPENED,
     CASE_STATUS_CHANGED,
     COMPLAINT_ESCALATED,
+    COMPLAINT_GROUP_CHANGED,
     SURVEY_ANSWERED,
     CaseAssigned,
     CaseOpened,
     CaseStatusChanged,
     ComplaintEscalated,
+    ComplaintGroupChanged,
     Event,
     SurveyAnswered,
 )
@@ -87,3 +89,11 @@ def life(case_id: str = "case-1") -> list[tuple[str, Event]]:
         status(case_id, "resolved", "reopened", 200, level=2, respond_by=at(161), resolve_by=at(1541)),
         status(case_id, "closed", "resolved", 300, level=2, respond_by=at(161), resolve_by=at(1541)),
     ]
+
+
+def group_changed(members: list[str], group_id: str = "group-9", lead: str = "case-1", minute: float = 40,
+                  level: int = 3) -> tuple[str, Event]:
+    data = {**_chain(f"{group_id}-members-{len(members)}"), "occurred_at": at(minute), "group_id": group_id,
+            "lead_case_id": lead, "project": "滨江花园", "building": "3幢", "category": "leak", "level": level,
+            "member_case_ids": members, "owners": len(members), "last_member_at": at(minute)}
+    return COMPLAINT_GROUP_CHANGED, ComplaintGroupChanged(**data)

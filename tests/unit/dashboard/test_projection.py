@@ -7,7 +7,7 @@ import random
 from typing import Any
 
 import pytest
-from dashboard_events import T0, answered, assigned, at, escalated, life, opened, status
+from dashboard_events import T0, answered, assigned, at, escalated, group_changed, life, opened, status
 from kefu_contracts import Event
 from kefu_dashboard import projection
 from kefu_dashboard.projection import answer_document, apply, facts_of, ms, overdue
@@ -97,6 +97,21 @@ def test_a_group_complaint_marks_every_member_seen_before_or_after() -> None:
     assert docs["case-1"]["escalations"][0]["related_case_ids"] == ["case-1", "case-2", "case-3"]
     assert docs["case-2"]["escalations"] == [], "members take no escalation of their own"
     assert docs["case-3"]["opened_at"] == ms(at(10)), "a member known first by the group, then opened"
+
+
+def test_members_take_the_group_level_and_a_later_member_joins_by_group_changed() -> None:
+    lead = escalated("case-1", level=3, previous=1, minute=40, reason="group_complaint",
+                     causation_id="group-9", related_case_ids=["case-1", "case-2", "case-3"])
+    events = [opened("case-1"), assigned("case-1"), opened("case-2", minute=5), assigned("case-2", minute=6),
+              opened("case-3", minute=10), opened("case-4", minute=50), assigned("case-4", minute=51),
+              lead, group_changed(["case-1", "case-2", "case-3"]),
+              group_changed(["case-1", "case-2", "case-3", "case-4"], minute=51)]
+    for order in [events, list(reversed(events)), random.Random(7).sample(events, len(events))]:
+        docs = build(order)
+        assert {d["group_id"] for d in docs.values()} == {"group-9"}, "case-4 joined after the escalation"
+        assert {c: d["level"] for c, d in docs.items()} == {"case-1": 3, "case-2": 3, "case-3": 3, "case-4": 3}
+        assert {c: len(d["escalations"]) for c, d in docs.items()} == {"case-1": 1, "case-2": 0, "case-3": 0,
+                                                                       "case-4": 0}, "escalated once, on the lead"
 
 
 def test_an_answer_reaches_its_case_and_the_answers_collection() -> None:

@@ -21,19 +21,23 @@ from kefu_contracts import (
     CASE_OPENED,
     CASE_STATUS_CHANGED,
     COMPLAINT_ESCALATED,
+    COMPLAINT_GROUP_CHANGED,
     SURVEY_ANSWERED,
     CaseAssigned,
     CaseOpened,
     CaseStatusChanged,
     ComplaintEscalated,
+    ComplaintGroupChanged,
     Event,
     SurveyAnswered,
 )
 
 # The topics the dashboard consumes (repair.completed adds nothing the page or the report shows).
-CONSUMED = (CASE_OPENED, CASE_ASSIGNED, CASE_STATUS_CHANGED, COMPLAINT_ESCALATED, SURVEY_ANSWERED)
+CONSUMED = (CASE_OPENED, CASE_ASSIGNED, CASE_STATUS_CHANGED, COMPLAINT_ESCALATED, COMPLAINT_GROUP_CHANGED,
+            SURVEY_ANSWERED)
 
-# A fact naming a case as a member of a group complaint announced on another (the lead) case.
+# A fact naming a case as a member of a group complaint (from the group's escalation on its lead case, or
+# from complaint.group_changed, which names every member each time one joins), with the group's level.
 GROUP_MEMBER = "group.member"
 
 OPEN_STATUSES = frozenset({"opened", "assigned", "in_progress", "waiting_on_owner", "reopened"})
@@ -90,9 +94,13 @@ def facts_of(topic: str, event: Event) -> list[tuple[str, dict[str, Any]]]:
         out = [(event.case_id, _fact(topic, event))]
         if event.reason == GROUP_COMPLAINT and event.causation_id:
             member = {"id": event.event_id, "topic": GROUP_MEMBER, "at": ms(event.occurred_at),
-                      "group_id": event.causation_id, "lead_case_id": event.case_id}
+                      "group_id": event.causation_id, "lead_case_id": event.case_id, "level": event.level}
             out += [(case_id, dict(member)) for case_id in sorted(set(event.related_case_ids) - {event.case_id})]
         return out
+    if isinstance(event, ComplaintGroupChanged):
+        member = {"id": event.event_id, "topic": GROUP_MEMBER, "at": ms(event.occurred_at),
+                  "group_id": event.group_id, "lead_case_id": event.lead_case_id, "level": event.level}
+        return [(case_id, dict(member)) for case_id in sorted(set(event.member_case_ids))]
     if isinstance(event, SurveyAnswered):
         return [(event.case_id, _fact(topic, event))] if event.case_id else []
     raise TypeError(f"the dashboard does not consume {type(event).__name__}")
@@ -176,7 +184,7 @@ def derive(case_id: str, facts: list[dict[str, Any]]) -> dict[str, Any]:
     groups = [(f["at"], f["id"], f["causation_id"]) for f in escalated
               if f.get("reason") == GROUP_COMPLAINT and f.get("causation_id")]
     groups += [(f["at"], f["id"], f["group_id"]) for f in facts if f["topic"] == GROUP_MEMBER]
-    levels = [f["level"] for f in facts if f["topic"] in _ROUTING and f.get("level")]
+    levels = [f["level"] for f in facts if f["topic"] in (*_ROUTING, GROUP_MEMBER) and f.get("level")]
     responded = [s["at"] for s in steps if s["status"] in RESPONDED_STATUSES]
     latest_person = [f for f in facts if f["topic"] in (CASE_ASSIGNED, CASE_STATUS_CHANGED)]
     answers = sorted((f for f in facts if f["topic"] == SURVEY_ANSWERED),

@@ -12,6 +12,7 @@ from kefu_contracts import (
     CASE_OPENED,
     CASE_STATUS_CHANGED,
     COMPLAINT_ESCALATED,
+    COMPLAINT_GROUP_CHANGED,
     MEMBER_TIER_CHANGED,
     REPAIR_COMPLETED,
     SURVEY_ANSWERED,
@@ -34,7 +35,7 @@ from .domain.workload import parse_roster
 from .opening import open_case
 from .settings import Settings
 
-PUBLISHES = (CASE_ASSIGNED, CASE_STATUS_CHANGED, COMPLAINT_ESCALATED, REPAIR_COMPLETED)
+PUBLISHES = (CASE_ASSIGNED, CASE_STATUS_CHANGED, COMPLAINT_ESCALATED, COMPLAINT_GROUP_CHANGED, REPAIR_COMPLETED)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

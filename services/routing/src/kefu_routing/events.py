@@ -14,6 +14,7 @@ from kefu_contracts import (
     CaseAssigned,
     CaseStatusChanged,
     ComplaintEscalated,
+    ComplaintGroupChanged,
     Money,
     RepairCompleted,
     derived_event_id,
@@ -121,4 +122,22 @@ def repair_completed(case: dict[str, Any], at: datetime, cause: str) -> RepairCo
         cost=Money(amount=f"{amount:.2f}"),
         completed_at=order["completed_at"],
         notes=order.get("notes"),
+    )
+
+
+def group_changed(group: dict[str, Any], case: dict[str, Any], at: datetime) -> ComplaintGroupChanged:
+    """The group's members after ``case`` made or joined it (one event per membership: members only grow)."""
+    return ComplaintGroupChanged(
+        event_id=derived_event_id("complaint.group_changed", group["_id"], str(len(group["members"]))),
+        occurred_at=at,
+        **_chain(case, case["opened_event_id"]),
+        group_id=group["_id"],
+        lead_case_id=group["lead_case_id"],
+        project=group["project"],
+        building=group.get("building"),
+        category=group.get("category"),
+        level=group["level"],
+        member_case_ids=list(group["members"]),
+        owners=len(group["customers"]),
+        last_member_at=group["last_member_at"],
     )

@@ -18,7 +18,7 @@ from .domain.complaints import ComplaintRef, escalate, find_group, group_key, in
 from .domain.sla import deadlines
 from .domain.warranty import decide_warranty
 from .escalation import raise_level
-from .events import case_assigned, complaint_escalated, status_changed
+from .events import case_assigned, complaint_escalated, group_changed, status_changed
 
 GROUP_LEVEL = 3
 
@@ -136,7 +136,7 @@ async def detect_group(case: dict[str, Any], r: Routing, now: datetime) -> None:
         await _link_members(active, [case["_id"]], r, now)
         return
     if active and case["opened_at"] - active["last_member_at"] <= r.group_policy.window:
-        group = await r.groups.mutate(active["_id"], _add_member(case))
+        group = await r.groups.mutate(active["_id"], _add_member(case, now))
         await _link_members(group, [case["_id"]], r, now)
         return
     recent = await r.reports.in_building(
@@ -155,25 +155,26 @@ async def detect_group(case: dict[str, Any], r: Routing, now: datetime) -> None:
     due = deadlines(lead["kind"], GROUP_LEVEL, lead.get("urgent_flags", []), now, r.calendar, table=r.sla)
     announced = {**lead, "level": GROUP_LEVEL,
                  "deadlines": {"respond_by": due.respond_by, "resolve_by": due.resolve_by, "rule": due.rule}}
-    events = [complaint_escalated(announced, lead.get("level") or 0, "group_complaint", now, group_id, ids)]
     state = {"_id": group_id, "key": key, "project": case["project"], "building": case["building"],
              "category": case["category"], "lead_case_id": lead["_id"], "members": ids,
              "customers": sorted({m.customer_id for m in members}), "active": True, "level": GROUP_LEVEL,
              "created_at": now, "last_member_at": max(m.opened_at for m in members)}
+    events = [complaint_escalated(announced, lead.get("level") or 0, "group_complaint", now, group_id, ids),
+              group_changed(state, case, now)]
     group, created = await r.groups.create(state, events)
     if not created:
-        group = await r.groups.mutate(group_id, _add_member(case))
+        group = await r.groups.mutate(group_id, _add_member(case, now))
     await _link_members(group, group["members"], r, now)
 
 
-def _add_member(case: dict[str, Any]):
+def _add_member(case: dict[str, Any], now: datetime):
     def change(group: dict[str, Any]) -> Change | None:
         if case["_id"] in group["members"]:
             return None
         group["members"].append(case["_id"])
         group["customers"] = sorted({*group["customers"], case["customer_id"]})
         group["last_member_at"] = max(group["last_member_at"], case["opened_at"])
-        return Change(group)
+        return Change(group, [group_changed(group, case, now)])
     return change
 
 

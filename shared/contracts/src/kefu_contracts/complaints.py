@@ -1,4 +1,4 @@
-"""``complaint.escalated``: a complaint reached a new level."""
+"""``complaint.escalated``: a complaint reached a new level; ``complaint.group_changed``: a group complaint's members."""
 
 from __future__ import annotations
 
@@ -43,3 +43,26 @@ class ComplaintEscalated(DerivedEvent):
     respond_by: AwareDatetime
     resolve_by: AwareDatetime
     related_case_ids: list[str] = Field(default_factory=list)
+
+
+class ComplaintGroupChanged(DerivedEvent):
+    """A group complaint (群诉) was formed or gained a member. Key: ``group_id``. (kefu extension.)
+
+    The group is escalated once (``complaint.escalated`` on its lead case, reason
+    ``group_complaint``); its members take the group's level without escalations
+    of their own. This event names them all, each time one joins, so that a
+    read model (the dashboard) knows every member and its level.
+    """
+
+    def kafka_key(self) -> str:
+        return self.group_id
+
+    group_id: str
+    lead_case_id: str
+    project: str
+    building: str | None = None
+    category: str | None = None
+    level: Literal[1, 2, 3]
+    member_case_ids: list[str] = Field(min_length=1, description="every member so far, the lead included")
+    owners: int = Field(ge=1, description="how many different owners complained")
+    last_member_at: AwareDatetime = Field(description="when the latest member's contact was made")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from .calls import CallReceived
 from .cases import CaseAssigned, CaseFollowedUp, CaseOpened, CaseStatusChanged
-from .complaints import ComplaintEscalated
+from .complaints import ComplaintEscalated, ComplaintGroupChanged
 from .envelope import Event
 from .members import (
     CommunityEventAttended,
@@ -49,6 +49,7 @@ COMMUNITY_EVENT_SIGNUP_CHANGED = "community_event.signup_changed"
 COMMUNITY_EVENT_ATTENDED = "community_event.attended"
 NOTIFICATION_FAILED = "notification.failed"
 COMPLAINT_ESCALATED = "complaint.escalated"
+COMPLAINT_GROUP_CHANGED = "complaint.group_changed"
 REPAIR_COMPLETED = "repair.completed"
 SURVEY_DUE = "survey.due"
 SURVEY_ANSWERED = "survey.answered"
@@ -73,6 +74,8 @@ TOPICS: dict[str, TopicSpec] = {
         TopicSpec(NOTIFICATION_FAILED, NotificationFailed, "recipient", 6,
                   "a message could not be delivered after its retries"),
         TopicSpec(COMPLAINT_ESCALATED, ComplaintEscalated, "case_id", 6, "a complaint reached a new level"),
+        TopicSpec(COMPLAINT_GROUP_CHANGED, ComplaintGroupChanged, "group_id", 6,
+                  "a group complaint was formed or gained a member"),
         TopicSpec(REPAIR_COMPLETED, RepairCompleted, "case_id", 6, "a repair work order was finished"),
         TopicSpec(SURVEY_DUE, SurveyDue, "customer_id", 6, "a return visit or survey should be made now"),
         TopicSpec(SURVEY_ANSWERED, SurveyAnswered, "customer_id", 6, "a return visit or survey was answered"),
