@@ -69,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     kit.every("live-feed", settings.feed_poll_s, hub.poll)
     kit.every("prune", 300.0, prune)
     kit.every("consumer-lag", settings.lag_interval_s, lag.sample)
+    kit.on_shutdown(lag.close)
     api = build_router(store, hub, lag, settings.feed_recent, settings.stream_keepalive_s)
     report = report_router(*store_sources(store.cases, store.answers), principal)
     app = kit.app([api, report, _page_router()], title="kefu dashboard")

@@ -45,6 +45,7 @@ class ServiceKit:
         self.mongo = make_client(settings.mongo_url, f"kefu-{settings.service}")
         self.db: AsyncDatabase[dict[str, Any]] = self.mongo[settings.database]
         self._startup: list[StartupHook] = []
+        self._shutdown: list[Callable[[], Awaitable[Any]]] = []
         self._loops: list[tuple[str, float, Callable[[], Awaitable[Any]]]] = []
 
     def publisher(self, *logical_topics: str) -> Callable[[Event], Awaitable[None]]:
@@ -59,6 +60,11 @@ class ServiceKit:
     def on_startup(self, hook: StartupHook) -> StartupHook:
         """Register a coroutine run before consuming starts (index creation, seed data)."""
         self._startup.append(hook)
+        return hook
+
+    def on_shutdown(self, hook: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[Any]]:
+        """Register a coroutine run at shutdown, after the background loops stop (closing clients of its own)."""
+        self._shutdown.append(hook)
         return hook
 
     def every(self, name: str, seconds: float, action: Callable[[], Awaitable[Any]]) -> None:
@@ -109,6 +115,11 @@ class ServiceKit:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            for hook in self._shutdown:
+                try:
+                    await hook()
+                except Exception as exc:  # one failing hook must not keep the broker from committing and stopping
+                    log.error("shutdown hook failed", hook=getattr(hook, "__qualname__", repr(hook)), error=repr(exc))
             await self.broker.stop()
             await self.mongo.close()
             log.info("service stopped")
