@@ -14,27 +14,16 @@ from collections.abc import AsyncIterator
 from datetime import datetime, timezone
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import StreamingResponse
-from kefu_kit.auth import Principal, TokenBook
+from kefu_kit.auth import Principal, principal
 from kefu_kit.lag import LagMonitor
 
 from . import views
 from .feed import FeedHub
 from .projection import OPEN_STATUSES, overdue
 from .store import HIDDEN, CaseStore
-
-
-def principal(request: Request, authorization: Annotated[str | None, Header()] = None) -> Principal:
-    """The caller, from ``Authorization: Bearer <token>``; 401 when missing or unknown."""
-    if not authorization or not authorization.lower().startswith("bearer "):
-        raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
-    tokens: TokenBook = request.app.state.tokens
-    who = tokens.authenticate(authorization[7:].strip())
-    if who is None:
-        raise HTTPException(401, "unknown token", headers={"WWW-Authenticate": "Bearer"})
-    return who
 
 
 Who = Annotated[Principal, Depends(principal)]

@@ -23,10 +23,10 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from faststream.kafka.annotations import KafkaMessage
 from kefu_kit import ServiceKit, subscriber_options
-from kefu_kit.auth import TokenBook
+from kefu_kit.auth import TokenBook, principal
 from kefu_kit.lag import LagCollector, LagMonitor, kefu_groups_prefix
 
-from .api import build_router, principal
+from .api import build_router
 from .feed import FeedHub
 from .ingest import ingest, parse
 from .projection import CONSUMED

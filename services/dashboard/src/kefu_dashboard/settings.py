@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, ClassVar
 
 from kefu_kit import ServiceSettings
+from kefu_kit.auth import parse_tokens
 from pydantic import Field, field_validator
 
 
@@ -28,7 +28,4 @@ class Settings(ServiceSettings):
         30.0, gt=0, description="how often the consumer lag of kefu's groups is sampled (/api/lag, /metrics)")
     stream_keepalive_s: float = Field(15.0, gt=0, description="comment sent on an idle live stream so proxies keep it")
 
-    @field_validator("dashboard_tokens", mode="before")
-    @classmethod
-    def _parse(cls, value: Any) -> Any:
-        return json.loads(value) if isinstance(value, str) else value
+    _tokens_from_json = field_validator("dashboard_tokens", mode="before")(parse_tokens)

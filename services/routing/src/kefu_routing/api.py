@@ -11,12 +11,12 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query
 from kefu_kit.aggregates import ConcurrentChange, NotFound
 from pydantic import BaseModel, Field
 
 from . import commands
-from kefu_kit.auth import Principal, TokenBook
+from kefu_kit.auth import Principal, principal
 from .context import Routing
 from .opening import schedule_deadlines
 
@@ -47,17 +47,6 @@ class WorkOrderReport(BaseModel):
 class Escalation(BaseModel):
     level: int = Field(ge=1, le=3)
     note: str | None = Field(None, max_length=2000)
-
-
-def principal(request: Request, authorization: Annotated[str | None, Header()] = None) -> Principal:
-    """The caller, from ``Authorization: Bearer <token>``; 401 when missing or unknown."""
-    if not authorization or not authorization.lower().startswith("bearer "):
-        raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
-    tokens: TokenBook = request.app.state.tokens
-    who = tokens.authenticate(authorization[7:].strip())
-    if who is None:
-        raise HTTPException(401, "unknown token", headers={"WWW-Authenticate": "Bearer"})
-    return who
 
 
 Who = Annotated[Principal, Depends(principal)]

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, ClassVar
 
 from kefu_kit import ServiceSettings
+from kefu_kit.auth import parse_tokens
 from pydantic import Field, field_validator
 
 
@@ -31,7 +31,4 @@ class Settings(ServiceSettings):
     staff_file: Path | None = Field(None, description="TOML staff roster replacing the shipped staff.toml")
     workload_refresh_s: float = Field(30.0, gt=0, description="how often open-case counts per person are recounted")
 
-    @field_validator("routing_tokens", mode="before")
-    @classmethod
-    def _parse(cls, value: Any) -> Any:
-        return json.loads(value) if isinstance(value, str) else value
+    _tokens_from_json = field_validator("routing_tokens", mode="before")(parse_tokens)

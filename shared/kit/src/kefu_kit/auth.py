@@ -8,10 +8,13 @@ cases; the complaint specialist and the managers see all.
 from __future__ import annotations
 
 import hashlib
+import json
 import hmac
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
+
+from fastapi import Header, HTTPException, Request
 
 ROLES = ("department_staff", "complaint_specialist", "cs_manager", "cs_general_manager")
 CENTER_ROLES = frozenset({"complaint_specialist", "cs_manager", "cs_general_manager"})
@@ -63,3 +66,22 @@ class TokenBook:
             if hmac.compare_digest(stored, digest):
                 found = principal
         return found
+
+
+def principal(request: Request, authorization: Annotated[str | None, Header()] = None) -> Principal:
+    """FastAPI dependency: the caller, from ``Authorization: Bearer <token>``; 401 when missing or unknown.
+
+    The service keeps its ``TokenBook`` in ``app.state.tokens``.
+    """
+    if not authorization or not authorization.lower().startswith("bearer "):
+        raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
+    tokens: TokenBook = request.app.state.tokens
+    who = tokens.authenticate(authorization[7:].strip())
+    if who is None:
+        raise HTTPException(401, "unknown token", headers={"WWW-Authenticate": "Bearer"})
+    return who
+
+
+def parse_tokens(value: Any) -> Any:
+    """Settings validator: tokens come from the environment as a JSON list."""
+    return json.loads(value) if isinstance(value, str) else value

@@ -19,7 +19,7 @@ import sys
 import time
 from collections.abc import Sequence
 
-from kefu_kit.lag import LagMonitor, LagReport, Status, Thresholds, kefu_groups_prefix
+from kefu_kit.lag import LagMonitor, LagReport, Thresholds, kefu_groups_prefix
 
 EXIT_OK, EXIT_NOT_OK, EXIT_ERROR = 0, 1, 3
 

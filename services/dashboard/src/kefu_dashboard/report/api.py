@@ -2,7 +2,7 @@
 
 Mount it in the dashboard service (composition root)::
 
-    from .api import principal                       # the service's bearer-token dependency
+    from kefu_kit.auth import principal              # the bearer-token dependency
     from .report.api import make_router, store_sources
     report = make_router(*store_sources(store.cases, store.answers), principal)
     app = kit.app([api, report, ...])
