@@ -16,7 +16,8 @@ from typing import Any
 
 from kefu_kit.masking import mask_text
 
-SERVICES = {"intake": 8101, "routing": 8102, "notifications": 8103, "surveys": 8104, "membership": 8105}
+SERVICES = {"intake": 8101, "routing": 8102, "notifications": 8103, "surveys": 8104, "membership": 8105,
+            "dashboard": 8106}
 
 
 def _port(name: str) -> int:
@@ -75,6 +76,10 @@ def main(argv: list[str] | None = None) -> int:
                  lambda n: n >= cases(), cases, started + args.timeout):
         return 1
 
+    if not _wait("cases on the dashboard", lambda: _get("dashboard", "/stats")["counts"]["cases"],
+                 lambda n: n >= cases(), cases, started + args.timeout):
+        return 1
+
     print("\nWhat each service did")
     for name in SERVICES:
         counts = _get(name, "/stats")["counts"]
@@ -89,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {case['_id']}  [{case['kind']}/{case.get('category') or '-'}] -> {case['department']}"
               f" ({case['assignment_rule']}), level {case.get('level') or '-'}, assignee {case.get('assignee')}"
               f"\n      {where}: {mask_text(case['body'])[:60]}")
+    print(f"\nThe dashboard page: http://127.0.0.1:{_port('dashboard')}/ (a token from .stack/dev-tokens.txt;"
+          " `make demo KEEP=1` keeps it running)")
     return 0
 
 
