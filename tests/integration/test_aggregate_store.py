@@ -99,3 +99,42 @@ async def test_an_aggregate_whose_creator_died_before_its_snapshot_is_rebuilt(mo
     assert not created and again["v"] == 1
     assert (await db.things.find_one({"_id": "a5"}))["v"] == 1  # the snapshot is back
     assert (await store.mutate("a5", lambda s: Change({**s, "v": 2})))["rev"] == 2
+
+
+class LateSnapshots:
+    """A writer's snapshot collection whose writes wait for a gate: a slow writer, made slow on purpose."""
+
+    def __init__(self, real, gate: asyncio.Event) -> None:
+        self._real, self._gate = real, gate
+
+    async def replace_one(self, *args, **kwargs):
+        await self._gate.wait()
+        return await self._real.replace_one(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._real, name)
+
+
+async def test_a_snapshot_write_that_lands_late_does_not_win(mongo, namespace):
+    db = mongo[f"{namespace}_aggregates"]
+    slow, fast = AggregateStore(db, "things", _no_publish), AggregateStore(db, "things", _no_publish)
+    await fast.create({"_id": "a4", "count": 0}, [])
+    gate = asyncio.Event()
+    slow.snapshots = LateSnapshots(slow.snapshots, gate)
+
+    def increment(state: dict) -> Change:
+        state["count"] += 1
+        return Change(state)
+
+    late = asyncio.create_task(slow.mutate("a4", increment))  # claims revision 2, then waits to write it
+    while await db.things_revisions.find_one({"_id": "a4|2"}) is None:
+        await asyncio.sleep(0.01)
+    assert (await fast.mutate("a4", increment))["rev"] == 3  # revision 3, snapshot written at once
+    gate.set()  # now revision 2's snapshot write lands, after revision 3's
+    await late
+    final = await fast.get("a4")
+    assert (final["rev"], final["count"]) == (3, 2)
+
+
+async def _no_publish(_event: Event) -> None:
+    return None
