@@ -39,3 +39,10 @@ def test_values_under_sensitive_keys_are_masked_even_when_unrecognised() -> None
 
 def test_nested_lists_are_masked() -> None:
     assert mask_value("notes", ["13812345678", {"x": "a@b.cn"}]) == ["138****5678", {"x": "a***@b.cn"}]
+
+
+def test_uuids_are_ids_not_phone_numbers_but_the_text_around_them_is_masked() -> None:
+    # This event id's last group holds "0944424322", which reads as a landline (094-4424322).
+    event_id = "call-d9ef446f-da42-4616-acb2-7d0944424322"
+    assert mask_text(f"replay {event_id} for 13912345678") == f"replay {event_id} for 139****5678"
+    assert mask_text(f"13912345678 {event_id} {event_id}") == f"139****5678 {event_id} {event_id}"

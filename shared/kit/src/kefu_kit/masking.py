@@ -20,8 +20,20 @@ _EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za
 SENSITIVE_KEYS = frozenset({"phone", "email", "id_number", "mobile", "tel", "telephone"})
 
 
+# UUIDs (event ids, case ids) are never personal data, but their digit runs can look like a landline.
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
 def mask_text(text: str) -> str:
-    """Return ``text`` with every phone number, email and ID number masked."""
+    """Return ``text`` with every phone number, email and ID number masked (UUIDs left as they are)."""
+    if _UUID.search(text):
+        kept = _UUID.findall(text)
+        masked = [_mask_plain(part) for part in _UUID.split(text)]
+        return "".join(p + (kept[i] if i < len(kept) else "") for i, p in enumerate(masked))
+    return _mask_plain(text)
+
+
+def _mask_plain(text: str) -> str:
     text = _ID_NUMBER.sub(lambda m: f"{m.group(1)}{'*' * len(m.group(2))}{m.group(3)}", text)
     text = _EMAIL.sub(lambda m: f"{m.group(1)}***@{m.group(2)}", text)
     text = _MOBILE.sub(lambda m: f"{m.group(1)}****{m.group(3)}", text)
