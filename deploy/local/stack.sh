@@ -9,13 +9,14 @@
 #   deploy/local/stack.sh reset     stop and delete the data dirs and logs (keeps caches)
 #   deploy/local/stack.sh env       print export lines: eval "$(deploy/local/stack.sh env)"
 #
-# Needs: Java 17+ and Maven (Kafka jars from Maven Central); Go (builds FerretDB
-# from the Go module proxy) unless `mongod` is on PATH; python3 for the health
-# probes (without it, a TCP connect is used).
+# Needs: Java 17+ and Maven (Kafka jars from Maven Central); Python 3.11 (SecantusDB
+# from PyPI, and the health probes). Go only for KEFU_MONGO_IMPL=ferretdb.
 #
 # MongoDB-wire server, in order (KEFU_MONGO_IMPL=auto): `mongod` if on PATH, else
-# FerretDB 1.24 (SQLite handler) built from source with Go, else
-# de.bwaldvogel mongo-java-server (H2 store) from Maven Central.
+# SecantusDB (PyPI, pinned; WiredTiger, real indexes) in its own venv under .stack/.
+# If SecantusDB cannot be installed: FerretDB 1.24 built with Go, then mongo-java-server.
+# FerretDB on request only (KEFU_MONGO_IMPL=ferretdb): every query it runs is a full
+# collection scan (even by _id), so the cost of each call grows with the stored data.
 #
 # Environment:
 #   KEFU_STACK_DIR               state/caches (default: <repo>/.stack)
@@ -25,7 +26,9 @@
 #   KEFU_KAFKA_VERSION           org.apache.kafka:kafka_2.13 version (4.3.1)
 #   KEFU_LOG4J_VERSION           log4j2 version for the broker (the pom's default)
 #   KEFU_KAFKA_HEAP_OPTS         JVM heap flags ("-Xms256m -Xmx1g")
-#   KEFU_MONGO_IMPL              auto | mongod | ferretdb | mongo-java (auto)
+#   KEFU_MONGO_IMPL              auto | mongod | secantus | ferretdb | mongo-java (auto)
+#   KEFU_SECANTUS_VERSION        SecantusDB version from PyPI (0.7.0b3)
+#   KEFU_SECANTUS_CACHE          SecantusDB WiredTiger cache size (512M)
 #   KEFU_FERRETDB_VERSIONS       FerretDB versions to try, in order ("v1.24.2 v1.24.1")
 #   KEFU_STACK_START_TIMEOUT     seconds to wait for health (120)
 #   KEFU_STACK_STOP_TIMEOUT      seconds between SIGTERM and SIGKILL (30)
@@ -43,6 +46,8 @@ MONGO_PORT=${KEFU_MONGO_PORT:-27017}
 KAFKA_HEAP_OPTS=${KEFU_KAFKA_HEAP_OPTS:--Xms256m -Xmx1g}
 MONGO_IMPL_WANTED=${KEFU_MONGO_IMPL:-auto}
 FERRETDB_VERSIONS=${KEFU_FERRETDB_VERSIONS:-v1.24.2 v1.24.1}
+SECANTUS_VERSION=${KEFU_SECANTUS_VERSION:-0.7.0b3}
+SECANTUS_CACHE=${KEFU_SECANTUS_CACHE:-512M}
 START_TIMEOUT=${KEFU_STACK_START_TIMEOUT:-120}
 STOP_TIMEOUT=${KEFU_STACK_STOP_TIMEOUT:-30}
 
@@ -61,6 +66,8 @@ KAFKA_CONF=$KAFKA_HOME/server.properties
 KAFKA_CLUSTER_ID_FILE=$KAFKA_HOME/cluster.id
 FERRET_HOME=$STACK_DIR/ferretdb
 MONGOD_HOME=$STACK_DIR/mongod
+SECANTUS_HOME=$STACK_DIR/secantus
+SECANTUS_BIN=$SECANTUS_HOME/venv/bin/secantusd-py
 MJAVA_HOME=$STACK_DIR/mongo-java
 MJAVA_LIB=$MJAVA_HOME/lib
 
@@ -376,14 +383,41 @@ install_mongo_java() {
     printf '%s' "$stamp" >"$MJAVA_LIB/.stamp"
 }
 
+secantus_stamp() { printf 'secantusdb==%s' "$SECANTUS_VERSION"; }
+
+install_secantus() {  # SecantusDB from PyPI into its own venv (a separate server process, GPL-2.0)
+    if [[ -x $SECANTUS_BIN && -f $SECANTUS_HOME/.stamp && $(<"$SECANTUS_HOME/.stamp") == "$(secantus_stamp)" ]]; then
+        return 0
+    fi
+    local py=${KEFU_PYTHON:-python3.11} logfile=$LOG_DIR/install-secantus.log t0=$SECONDS
+    command -v "$py" >/dev/null 2>&1 || py=python3
+    command -v "$py" >/dev/null 2>&1 || { log "no python3 on PATH: cannot install SecantusDB"; return 1; }
+    mkdir -p "$SECANTUS_HOME" "$LOG_DIR"
+    log "installing SecantusDB $SECANTUS_VERSION from PyPI (first time only)..."
+    rm -rf "$SECANTUS_HOME/venv"
+    if "$py" -m venv "$SECANTUS_HOME/venv" >"$logfile" 2>&1 &&
+        "$SECANTUS_HOME/venv/bin/pip" install --disable-pip-version-check --quiet "$(secantus_stamp)" >>"$logfile" 2>&1 &&
+        [[ -x $SECANTUS_BIN ]]; then
+        secantus_stamp >"$SECANTUS_HOME/.stamp"
+        log "SecantusDB $SECANTUS_VERSION installed ($((SECONDS - t0))s)"
+        return 0
+    fi
+    show_tail "$logfile" 20
+    log "SecantusDB $SECANTUS_VERSION could not be installed (see $logfile)"
+    return 1
+}
+
 # Decide which MongoDB-wire server to use and make sure it is installed.
-# Sets MONGO_IMPL to mongod | ferretdb | mongo-java.
+# Sets MONGO_IMPL to mongod | secantus | ferretdb | mongo-java.
 MONGO_IMPL=""
 install_mongo() {
     case $MONGO_IMPL_WANTED in
     mongod)
         need mongod "KEFU_MONGO_IMPL=mongod needs mongod on PATH"
         MONGO_IMPL=mongod ;;
+    secantus)
+        install_secantus || die "could not install SecantusDB $SECANTUS_VERSION"
+        MONGO_IMPL=secantus ;;
     ferretdb)
         build_ferretdb || { show_tail "$LOG_DIR/install-ferretdb.log"; die "could not build FerretDB ($FERRETDB_VERSIONS)"; }
         MONGO_IMPL=ferretdb ;;
@@ -393,13 +427,18 @@ install_mongo() {
     auto)
         if command -v mongod >/dev/null 2>&1; then
             MONGO_IMPL=mongod
+        elif install_secantus; then
+            MONGO_IMPL=secantus
         elif ferretdb_binary >/dev/null; then
+            log "SecantusDB is not available: FALLING BACK to FerretDB (every query scans)"
+            MONGO_IMPL=ferretdb
             MONGO_IMPL=ferretdb
         elif [[ -f $FERRET_HOME/build-failed ]]; then
             log "FerretDB failed to build before ($FERRET_HOME/build-failed; delete it to retry): using mongo-java-server"
             install_mongo_java
             MONGO_IMPL=mongo-java
         elif build_ferretdb; then
+            log "SecantusDB is not available: FALLING BACK to FerretDB (every query scans)"
             MONGO_IMPL=ferretdb
         else
             date >"$FERRET_HOME/build-failed"
@@ -407,7 +446,7 @@ install_mongo() {
             install_mongo_java
             MONGO_IMPL=mongo-java
         fi ;;
-    *) die "KEFU_MONGO_IMPL must be auto, mongod, ferretdb or mongo-java (got '$MONGO_IMPL_WANTED')" ;;
+    *) die "KEFU_MONGO_IMPL must be auto, mongod, secantus, ferretdb or mongo-java (got '$MONGO_IMPL_WANTED')" ;;
     esac
 }
 
@@ -421,6 +460,7 @@ cmd_install() {
 mongo_impl_desc() {
     case $MONGO_IMPL in
     mongod) printf 'mongod (%s)' "$(command -v mongod)" ;;
+    secantus) printf 'SecantusDB %s (WiredTiger)' "$SECANTUS_VERSION" ;;
     ferretdb) printf 'FerretDB %s (SQLite)' "$(basename "$(ferretdb_binary)" | sed 's/^ferretdb-//')" ;;
     mongo-java) printf 'mongo-java-server (H2)' ;;
     *) printf '%s' "${MONGO_IMPL:-unknown}" ;;
@@ -533,8 +573,16 @@ mongo_already_running() {
 
 start_mongo() {  # callers checked mongo_already_running and the port
     local out=$LOG_DIR/mongo.out
-    rotate_log "$out" "$LOG_DIR/ferretdb.log" "$LOG_DIR/mongod.log"
+    rotate_log "$out" "$LOG_DIR/ferretdb.log" "$LOG_DIR/mongod.log" "$LOG_DIR/secantus.log"
     case $MONGO_IMPL in
+    secantus)
+        mkdir -p "$SECANTUS_HOME/data"
+        log "starting $(mongo_impl_desc) on $HOST:$MONGO_PORT..."
+        # --standalone: drivers see a standalone server (no replica-set advertisement).
+        # Durability: kefu's clients write with j:true (kefu_kit.mongo.make_client).
+        launch mongo "$LOG_DIR/secantus.log" "$SECANTUS_BIN" --host "$HOST" --port "$MONGO_PORT" \
+            --storage-path "$SECANTUS_HOME/data" --standalone --cache-size "$SECANTUS_CACHE" \
+            --log-level WARNING ;;
     mongod)
         mkdir -p "$MONGOD_HOME/data"
         log "starting mongod on $HOST:$MONGO_PORT..."
@@ -565,6 +613,7 @@ start_mongo() {  # callers checked mongo_already_running and the port
 mongo_logfile() {
     case ${1:-$MONGO_IMPL} in
     ferretdb) printf '%s' "$LOG_DIR/ferretdb.log" ;;
+    secantus) printf '%s' "$LOG_DIR/secantus.log" ;;
     mongod) printf '%s' "$LOG_DIR/mongod.log" ;;
     *) printf '%s' "$LOG_DIR/mongo.out" ;;
     esac
@@ -688,7 +737,7 @@ cmd_reset() {
     cmd_stop
     log "deleting data and logs (caches are kept)..."
     rm -rf "$KAFKA_DATA" "$KAFKA_CLUSTER_ID_FILE" "$KAFKA_HOME/formatted-controller-port" \
-        "$FERRET_HOME/data" "$FERRET_HOME/state" "$MONGOD_HOME/data" "$MJAVA_HOME/data" \
+        "$FERRET_HOME/data" "$FERRET_HOME/state" "$MONGOD_HOME/data" "$MJAVA_HOME/data" "$SECANTUS_HOME/data" \
         "$LOG_DIR" "$RUN_DIR"
     log "reset done"
 }

