@@ -22,7 +22,10 @@ class ServiceSettings(BaseSettings):
     default_http_port: ClassVar[int] = 8100
 
     kafka_bootstrap: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers, comma-separated")
-    mongo_url: str = Field("mongodb://127.0.0.1:27017", description="MongoDB-compatible server URL")
+    mongo_url: str = Field(
+        "mongodb://127.0.0.1:27017",
+        description="MongoDB-compatible server URL; KEFU_<SERVICE>_MONGO_URL for one service (its own server)",
+    )
     namespace: str = Field(
         "", description="prefix for topics, consumer groups and databases (a shared cluster, a test run)"
     )
@@ -45,10 +48,14 @@ class ServiceSettings(BaseSettings):
         return value
 
     def model_post_init(self, _context: object) -> None:
-        """``KEFU_<SERVICE>_HTTP_PORT`` beats ``KEFU_HTTP_PORT``, so services on one host can each have a port."""
+        """``KEFU_<SERVICE>_HTTP_PORT`` beats ``KEFU_HTTP_PORT``, so services on one host can each have a port;
+        ``KEFU_<SERVICE>_MONGO_URL`` beats ``KEFU_MONGO_URL``, so each service can have a store server of its own."""
         own = os.environ.get(f"KEFU_{self.service.upper()}_HTTP_PORT")
         if own:
             self.http_port = int(own)
+        own_store = os.environ.get(f"KEFU_{self.service.upper()}_MONGO_URL")
+        if own_store:
+            self.mongo_url = own_store
 
     @property
     def topics(self) -> Topics:
