@@ -31,3 +31,11 @@ def test_service_specific_port_overrides_the_shared_one(monkeypatch: pytest.Monk
     monkeypatch.setenv("KEFU_INTAKE_HTTP_PORT", "9101")
     assert IntakeSettings().port == 9101
     assert RoutingSettings().port == 9000
+
+
+def test_service_specific_store_overrides_the_shared_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each service can own a store server of its own; the others keep the shared one."""
+    monkeypatch.setenv("KEFU_MONGO_URL", "mongodb://127.0.0.1:27017")
+    monkeypatch.setenv("KEFU_ROUTING_MONGO_URL", "mongodb://127.0.0.1:27102")
+    assert RoutingSettings().mongo_url == "mongodb://127.0.0.1:27102"
+    assert IntakeSettings().mongo_url == "mongodb://127.0.0.1:27017"
