@@ -1,10 +1,10 @@
 """MongoDB plumbing: one client per service, its own database, and insert-once semantics.
 
-Written for the common subset of MongoDB and FerretDB: no multi-document
-transactions, no TTL indexes, no partial indexes. Idempotency therefore comes
-from deterministic ``_id`` values and unique indexes: a second insert of the
-same effect fails with a duplicate-key error, which ``insert_once`` turns into
-"already done".
+Written for what real MongoDB and SecantusDB (the local default) both do, and
+safe on FerretDB too: no multi-document transactions, no TTL or partial indexes.
+Idempotency comes from deterministic ``_id`` values and unique indexes: a second
+insert of the same effect fails with a duplicate-key error (11000, verified on
+insert, update and bulk writes), which ``insert_once`` turns into "already done".
 """
 
 from __future__ import annotations
