@@ -210,6 +210,7 @@ async def test_a_change_claimed_by_a_writer_that_died_is_replayed_onto_the_snaps
     with pytest.raises(ConnectionError):
         await dying.mutate("c2", follow_up(2))  # claimed revision 3 as a diff, no snapshot
     assert (await db.things.find_one({"_id": "c2"}))["rev"] == 2
+    assert [len(t["state"]["timeline"]) for t in await store.history("c2")] == [1, 2, 3]  # the audit trail has it
     state = await store.mutate("c2", follow_up(3))  # raced on revision 3, replays it, then writes 4
     assert state["rev"] == 4 and [e.get("n") for e in state["timeline"]] == [None, 1, 2, 3]
     assert await db.things.find_one({"_id": "c2"}) == await _as_stored(db, state)

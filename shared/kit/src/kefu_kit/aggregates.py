@@ -68,7 +68,7 @@ def _event_from_doc(doc: dict[str, Any]) -> Event:
     return TOPICS[doc["topic"]].model.model_validate(doc["event"])
 
 
-# Every filter the store sends, in one place: tests/integration/test_query_plans_aggregates.py
+# Every filter the store sends, from these functions: tests/integration/test_query_plans_aggregates.py
 # checks each against the real server's query plans, so none can drift into a scan.
 
 def revision_id(agg_id: str, rev: int) -> str:
@@ -80,13 +80,13 @@ def by_id(doc_id: str) -> dict[str, Any]:
     return {"_id": doc_id}
 
 
-def history_filter(agg_id: str) -> dict[str, Any]:
-    """All of one aggregate's revisions: an ``_id`` range, ``<id>|`` up to ``<id>}`` (``}`` follows ``|``).
+def history_filter(agg_id: str, revs: range) -> dict[str, Any]:
+    """Revisions ``revs`` of one aggregate by their ids: ``$in`` on ``_id``.
 
-    It also matches an aggregate whose id extends this one's (``<id>|x``);
-    ``revision_number`` tells them apart.
+    Not an ``_id`` range (``<id>|`` to ``<id>}``): SecantusDB serves ``$in`` on
+    ``_id`` from the index but scans for any range on ``_id``, even one-sided.
     """
-    return {"_id": {"$gte": f"{agg_id}|", "$lt": agg_id + chr(ord("|") + 1)}}
+    return {"_id": {"$in": [revision_id(agg_id, n) for n in revs]}}
 
 
 def due_outbox_filter(cutoff: datetime) -> dict[str, Any]:
@@ -94,13 +94,7 @@ def due_outbox_filter(cutoff: datetime) -> dict[str, Any]:
     return {"at": {"$lt": cutoff}}
 
 
-def revision_number(agg_id: str, rev_id: str) -> int | None:
-    """The n of ``<agg_id>|<n>``; None for another aggregate's revision that the history range also matched.
-
-    Ordered by this number, not by ``_id``: as strings ``"a|10" < "a|2"``.
-    """
-    tail = rev_id[len(agg_id) + 1:]
-    return int(tail) if rev_id.startswith(f"{agg_id}|") and tail.isdigit() else None
+HISTORY_BATCH = 500  # revision ids per history query
 
 
 def _state_after(previous: dict[str, Any], revision: dict[str, Any]) -> dict[str, Any]:
@@ -125,7 +119,7 @@ class AggregateStore:
         """The one index the store needs beyond ``_id``: the relay's look for old outbox entries.
 
         Snapshots and revisions are read by ``_id`` only (the history too, as an
-        ``_id`` range), so they need none. Called by the relay on its first run, so a
+        ``$in`` of revision ids), so they need none. Called by the relay on its first run, so a
         service gets the index without wiring; idempotent, a service may call it too.
         """
         await self.outbox.create_index([("at", ASCENDING)])
@@ -249,26 +243,34 @@ class AggregateStore:
 
         Each entry: ``_id``, ``rev``, ``at`` (when), ``token`` (which claim), ``change``
         (the stored diff; None for a revision stored whole) and ``state``, rebuilt by
-        replaying the changes from revision 1. Revisions that cannot be rebuilt
-        because an earlier one was pruned (the dashboard drops old ones) are left
-        out until the next one stored whole.
+        replaying the changes from revision 1. The current revision number bounds
+        the ids to ask for (newer ones of a writer that died are looked up one by
+        one, as ``_catch_up`` does). Revisions that cannot be rebuilt because an
+        earlier one was pruned (the dashboard drops old ones) are left out until
+        the next one stored whole.
         """
-        docs = await self.revisions.find(history_filter(agg_id)).to_list()
-        numbered = sorted(
-            ((n, doc) for doc in docs if (n := revision_number(agg_id, doc["_id"])) is not None),
-            key=lambda pair: pair[0],
-        )
+        current = await self.get(agg_id)
+        if current is None:
+            return []
+        last = current["rev"]
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(1, last + 1, HISTORY_BATCH):
+            revs = range(start, min(start + HISTORY_BATCH, last + 1))
+            found.update((d["_id"], d) for d in await self.revisions.find(history_filter(agg_id, revs)).to_list())
+        while (newer := await self.revisions.find_one(by_id(revision_id(agg_id, last + 1)))) is not None:
+            found[newer["_id"]] = newer
+            last += 1
         trail: list[dict[str, Any]] = []
         state: dict[str, Any] | None = None
-        previous = 0
-        for n, doc in numbered:
+        for n in range(1, last + 1):
+            doc = found.get(revision_id(agg_id, n))
+            if doc is None:
+                state = None  # pruned: the revisions after it have nothing to replay onto
+                continue
             if "state" in doc:
                 state = doc["state"]
-            elif state is not None and n == previous + 1:
+            elif state is not None:
                 state = revisions.apply(state, doc["diff"])
-            else:
-                state = None  # its base is gone: nothing to replay onto
-            previous = n
             if state is not None:
                 trail.append({"_id": doc["_id"], "rev": n, "at": doc.get("at"), "token": doc.get("token"),
                               "change": doc.get("diff"), "state": copy.deepcopy(state)})
