@@ -273,7 +273,7 @@ class AggregateStore:
                 state = revisions.apply(state, doc["diff"])
             if state is not None:
                 trail.append({"_id": doc["_id"], "rev": n, "at": doc.get("at"), "token": doc.get("token"),
-                              "change": doc.get("diff"), "state": copy.deepcopy(state)})
+                              "change": doc.get("diff"), "state": state})  # apply made it afresh
         return trail
 
 
