@@ -138,3 +138,127 @@ async def test_a_snapshot_write_that_lands_late_does_not_win(mongo, namespace):
 
 async def _no_publish(_event: Event) -> None:
     return None
+
+
+def case_like(case_id: str) -> dict:
+    return {"_id": case_id, "status": "open", "assignee": None, "note": "厨房漏水", "opened_at": datetime.now(timezone.utc),
+            "timeline": [{"action": "opened", "at": datetime.now(timezone.utc)}]}
+
+
+def follow_up(n: int):
+    def fn(state: dict) -> Change:
+        state["status"] = "in_progress" if n % 2 else "assigned"
+        state["assignee"] = f"staff-{n}"
+        state["timeline"].append({"action": state["status"], "n": n, "at": datetime.now(timezone.utc)})
+        if n == 3:
+            del state["note"]
+        return Change(state)
+    return fn
+
+
+async def test_revisions_hold_the_change_and_history_replays_every_state(mongo, namespace):
+    db = mongo[f"{namespace}_aggregates"]
+    store = AggregateStore(db, "things", _no_publish)
+    first, _ = await store.create(case_like("c1"), [])
+    await store.create(case_like("c1|x"), [])  # an id that extends c1's: its revisions are not c1's
+    states = [first]
+    for n in range(1, 13):  # past revision 10: "c1|10" sorts before "c1|2" as a string
+        states.append(await store.mutate("c1", follow_up(n)))
+    one = await db.things_revisions.find_one({"_id": "c1|1"})
+    assert one["state"]["timeline"] == [{"action": "opened", "at": one["state"]["timeline"][0]["at"]}]
+    twelve = await db.things_revisions.find_one({"_id": "c1|13"})
+    assert "state" not in twelve
+    assert twelve["diff"]["push"] == {"timeline": [{"action": "assigned", "n": 12, "at": twelve["diff"]["push"]["timeline"][0]["at"]}]}
+    assert twelve["diff"]["set"] == {"assignee": "staff-12", "status": "assigned", "rev": 13}
+    assert (await db.things_revisions.find_one({"_id": "c1|4"}))["diff"]["unset"] == ["note"]
+
+    trail = await store.history("c1")
+    assert [t["rev"] for t in trail] == list(range(1, 14))
+    assert [t["state"]["rev"] for t in trail] == list(range(1, 14))
+    stored = [await _as_stored(db, s) for s in states]
+    assert [t["state"] for t in trail] == stored
+    assert trail[0]["change"] is None and trail[12]["change"]["set"]["assignee"] == "staff-12"
+    assert all(t["at"] is not None and t["token"] for t in trail)
+    assert [t["rev"] for t in await store.history("c1|x")] == [1]
+
+
+async def _as_stored(db, state: dict) -> dict:
+    """``state`` as the server gives it back (datetimes to the millisecond), via a scratch collection."""
+    await db.scratch.replace_one({"_id": state["_id"]}, state, upsert=True)
+    return await db.scratch.find_one({"_id": state["_id"]})
+
+
+class DyingSnapshots:
+    """A writer that dies right after its claim: its snapshot write never happens."""
+
+    def __init__(self, real) -> None:
+        self._real = real
+
+    async def replace_one(self, *args, **kwargs):
+        raise ConnectionError("the writer died after its claim")
+
+    def __getattr__(self, name):
+        return getattr(self._real, name)
+
+
+async def test_a_change_claimed_by_a_writer_that_died_is_replayed_onto_the_snapshot(mongo, namespace):
+    db = mongo[f"{namespace}_aggregates"]
+    store, dying = AggregateStore(db, "things", _no_publish), AggregateStore(db, "things", _no_publish)
+    await store.create(case_like("c2"), [])
+    await store.mutate("c2", follow_up(1))
+    dying.snapshots = DyingSnapshots(dying.snapshots)
+    with pytest.raises(ConnectionError):
+        await dying.mutate("c2", follow_up(2))  # claimed revision 3 as a diff, no snapshot
+    assert (await db.things.find_one({"_id": "c2"}))["rev"] == 2
+    assert [len(t["state"]["timeline"]) for t in await store.history("c2")] == [1, 2, 3]  # the audit trail has it
+    state = await store.mutate("c2", follow_up(3))  # raced on revision 3, replays it, then writes 4
+    assert state["rev"] == 4 and [e.get("n") for e in state["timeline"]] == [None, 1, 2, 3]
+    assert await db.things.find_one({"_id": "c2"}) == await _as_stored(db, state)
+
+
+async def test_a_missing_snapshot_is_rebuilt_from_revision_1_and_the_diffs(mongo, namespace):
+    db = mongo[f"{namespace}_aggregates"]
+    store = AggregateStore(db, "things", _no_publish)
+    await store.create(case_like("c3"), [])
+    for n in range(1, 6):
+        last = await store.mutate("c3", follow_up(n))
+    await db.things.delete_one({"_id": "c3"})
+    rebuilt = await store.get("c3")
+    assert rebuilt == await _as_stored(db, last)
+    assert await db.things.find_one({"_id": "c3"}) == rebuilt  # and written back
+
+
+async def test_revisions_stored_whole_by_the_old_format_are_still_read(mongo, namespace):
+    db = mongo[f"{namespace}_aggregates"]
+    store = AggregateStore(db, "things", _no_publish)
+    at = datetime.now(timezone.utc)
+    for rev in (1, 2, 3):  # a store made before diffs: every revision holds its whole state
+        await db.things_revisions.insert_one({"_id": f"c4|{rev}", "token": f"t{rev}", "at": at,
+                                              "state": {"_id": "c4", "rev": rev, "seen": list(range(rev))}})
+    await db.things.insert_one({"_id": "c4", "rev": 2, "seen": [0, 1]})  # its last writer died before the snapshot
+    state = await store.mutate("c4", lambda s: Change({**s, "seen": [*s["seen"], 3]}))
+    assert (state["rev"], state["seen"]) == (4, [0, 1, 2, 3])
+    assert (await db.things_revisions.find_one({"_id": "c4|4"}))["diff"] == {"set": {"rev": 4}, "push": {"seen": [3]}}
+    assert [t["state"]["seen"] for t in await store.history("c4")] == [[0], [0, 1], [0, 1, 2], [0, 1, 2, 3]]
+    await db.things.delete_one({"_id": "c4"})
+    assert (await store.get("c4"))["seen"] == [0, 1, 2, 3]
+
+
+async def test_history_leaves_out_revisions_whose_base_was_pruned(mongo, namespace):
+    db = mongo[f"{namespace}_aggregates"]
+    store = AggregateStore(db, "things", _no_publish)
+    await store.create(case_like("c5"), [])
+    for n in range(1, 4):
+        await store.mutate("c5", follow_up(n))
+    await db.things_revisions.delete_many({"_id": {"$in": ["c5|1", "c5|2"]}})  # the dashboard prunes old claims
+    assert await store.history("c5") == []
+    assert (await store.get("c5"))["rev"] == 4  # the snapshot is the state
+
+
+async def test_the_relay_creates_the_outbox_index_on_its_first_run(mongo, namespace):
+    db = mongo[f"{namespace}_aggregates"]
+    store = AggregateStore(db, "things", _no_publish)
+    await store.create({"_id": "c6"}, [])
+    assert not any(v["key"] == [("at", 1)] for v in (await db.things_outbox.index_information()).values())
+    assert await store.relay_once() == 0
+    assert any(v["key"] == [("at", 1)] for v in (await db.things_outbox.index_information()).values())

@@ -4,9 +4,15 @@ FerretDB 1.24 applies updates as read-modify-write without locking: two writers
 updating one document (even with a version-checked filter) can lose one change.
 Inserts guarded by a unique ``_id`` are safe everywhere. So a change to an
 aggregate (a case, say) is claimed by inserting revision ``n+1``
-(``<id>|<n+1>``): exactly one writer wins, the loser reloads and retries. The
-revision holds the whole new state (the snapshot is only a fast copy, repaired
-from the revisions when behind) and is the audit trail.
+(``<id>|<n+1>``): exactly one writer wins, the loser reloads and retries.
+
+Revision 1 holds the whole initial state (``state``); revision n+1 holds only the
+change from revision n (``diff``, see ``revisions``), so a case whose timeline
+grows with each change costs bytes in proportion to the changes, not O(k^2).
+Revisions written before that held whole states; a revision with ``state`` is
+read as a full state wherever it appears. The snapshot is a fast copy, repaired
+by applying the newer revisions' changes onto it when behind (a writer died
+between its claim and its snapshot write); the revisions are the audit trail.
 
 Events a change must publish ride in an outbox entry written *before* the
 revision claim, tagged with a random token that the revision repeats. The
@@ -27,8 +33,10 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from kefu_contracts import TOPICS, Event
+from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
+from . import revisions
 from .logging import get_logger
 from .mongo import insert_once
 
@@ -60,6 +68,42 @@ def _event_from_doc(doc: dict[str, Any]) -> Event:
     return TOPICS[doc["topic"]].model.model_validate(doc["event"])
 
 
+# Every filter the store sends, from these functions: tests/integration/test_query_plans_aggregates.py
+# checks each against the real server's query plans, so none can drift into a scan.
+
+def revision_id(agg_id: str, rev: int) -> str:
+    return f"{agg_id}|{rev}"
+
+
+def by_id(doc_id: str) -> dict[str, Any]:
+    """A snapshot, a revision or an outbox entry by its ``_id`` (the default unique index)."""
+    return {"_id": doc_id}
+
+
+def history_filter(agg_id: str, revs: range) -> dict[str, Any]:
+    """Revisions ``revs`` of one aggregate by their ids: ``$in`` on ``_id``.
+
+    Not an ``_id`` range (``<id>|`` to ``<id>}``): SecantusDB serves ``$in`` on
+    ``_id`` from the index but scans for any range on ``_id``, even one-sided.
+    """
+    return {"_id": {"$in": [revision_id(agg_id, n) for n in revs]}}
+
+
+def due_outbox_filter(cutoff: datetime) -> dict[str, Any]:
+    """Outbox entries older than ``cutoff``: their writer died or is very late (index on ``at``)."""
+    return {"at": {"$lt": cutoff}}
+
+
+HISTORY_BATCH = 500  # revision ids per history query
+
+
+def _state_after(previous: dict[str, Any], revision: dict[str, Any]) -> dict[str, Any]:
+    """The state a revision records: its own ``state`` if it has one (revision 1, old format), else its change applied."""
+    if "state" in revision:
+        return revision["state"]
+    return revisions.apply(previous, revision["diff"])
+
+
 class AggregateStore:
     """Snapshots in ``<name>``, revisions in ``<name>_revisions``, pending events in ``<name>_outbox``."""
 
@@ -69,21 +113,32 @@ class AggregateStore:
         self.outbox = db[f"{name}_outbox"]
         self._publish = publish
         self._max_attempts = max_attempts
+        self._indexed = False
+
+    async def ensure_indexes(self) -> None:
+        """The one index the store needs beyond ``_id``: the relay's look for old outbox entries.
+
+        Snapshots and revisions are read by ``_id`` only (the history too, as an
+        ``$in`` of revision ids), so they need none. Called by the relay on its first run, so a
+        service gets the index without wiring; idempotent, a service may call it too.
+        """
+        await self.outbox.create_index([("at", ASCENDING)])
+        self._indexed = True
 
     async def get(self, agg_id: str) -> dict[str, Any] | None:
         """The current state; rebuilt from the revisions when its creator died before writing the snapshot."""
-        snapshot = await self.snapshots.find_one({"_id": agg_id})
+        snapshot = await self.snapshots.find_one(by_id(agg_id))
         if snapshot is not None:
             return snapshot
-        first = await self.revisions.find_one({"_id": f"{agg_id}|1"})
+        first = await self.revisions.find_one(by_id(revision_id(agg_id, 1)))
         if first is None:
             return None
-        return await self._catch_up(first["state"], repair=True)
+        return await self._catch_up(first["state"], repair=True)  # revision 1 always holds a whole state
 
     async def create(self, state: dict[str, Any], events: list[Event]) -> tuple[dict[str, Any], bool]:
         """Create at revision 1; if it exists (a redelivery), return the stored one and False."""
         state = {**state, "rev": 1}
-        if await self._commit(state["_id"], 1, state, events):
+        if await self._commit(state["_id"], 1, state, {"state": state}, events):
             return state, True
         existing = await self.get(state["_id"])
         assert existing is not None, "revision 1 exists, so the aggregate does"
@@ -108,14 +163,19 @@ class AggregateStore:
                 return current
             rev = current["rev"] + 1
             state = {**change.state, "_id": agg_id, "rev": rev}
-            if await self._commit(agg_id, rev, state, change.events):
+            # current is exactly revision rev-1 (a snapshot or a replay of it), so the
+            # diff replays onto it; should another writer claim rev first, it is discarded
+            if await self._commit(agg_id, rev, state, {"diff": revisions.diff(current, state)}, change.events):
                 return state
             raced = True
             await asyncio.sleep(0.005)
         raise ConcurrentChange(f"{agg_id}: {self._max_attempts} writers in a row changed it first")
 
-    async def _commit(self, agg_id: str, rev: int, state: dict[str, Any], events: list[Event]) -> bool:
-        rev_id = f"{agg_id}|{rev}"
+    async def _commit(
+        self, agg_id: str, rev: int, state: dict[str, Any], record: dict[str, Any], events: list[Event],
+    ) -> bool:
+        """Claim revision ``rev`` (``record``: its ``state`` or its ``diff``), then snapshot and publish."""
+        rev_id = revision_id(agg_id, rev)
         token = secrets.token_hex(8)
         now = datetime.now(timezone.utc)
         if events:
@@ -123,23 +183,17 @@ class AggregateStore:
                 "_id": f"{rev_id}|{token}", "revision": rev_id, "token": token, "at": now,
                 "events": [{"topic": _topic_of(e), "event": e.model_dump(mode="json")} for e in events],
             })
-        if not await insert_once(self.revisions, {"_id": rev_id, "token": token, "at": now, "state": state}):
+        if not await insert_once(self.revisions, {"_id": rev_id, "token": token, "at": now, **record}):
             if events:
-                await self.outbox.delete_one({"_id": f"{rev_id}|{token}"})
+                await self.outbox.delete_one(by_id(f"{rev_id}|{token}"))
             return False
-        await self.snapshots.replace_one({"_id": agg_id}, state, upsert=True)
+        await self.snapshots.replace_one(by_id(agg_id), state, upsert=True)
         await self._catch_up(state)  # a later revision's snapshot may have landed before this one
         for event in events:
             await self._publish(event)
         if events:
-            await self.outbox.delete_one({"_id": f"{rev_id}|{token}"})
+            await self.outbox.delete_one(by_id(f"{rev_id}|{token}"))
         return True
-
-    async def _revision(self, agg_id: str, rev: int) -> dict[str, Any]:
-        doc = await self.revisions.find_one({"_id": f"{agg_id}|{rev}"})
-        if doc is None:
-            raise NotFound(f"{agg_id}|{rev}")
-        return doc
 
     async def _catch_up(self, snapshot: dict[str, Any], repair: bool = False) -> dict[str, Any]:
         """The newest state, written to the snapshot when the snapshot lags (or is missing, ``repair``).
@@ -149,37 +203,78 @@ class AggregateStore:
         a newer revision afterwards and writes that one too: the last write of all is
         followed by a look that finds nothing newer, so the snapshot ends at the
         newest revision. (On FerretDB that look is one more scan per change.)
+        A newer revision's change applies onto ``latest``, which is exactly the
+        revision before it: the in-memory state, never a re-read of the snapshot.
         """
         latest, write = snapshot, repair
         while True:
-            newer = await self.revisions.find_one({"_id": f"{snapshot['_id']}|{latest['rev'] + 1}"})
+            newer = await self.revisions.find_one(by_id(revision_id(snapshot["_id"], latest["rev"] + 1)))
             if newer is not None:
-                latest, write = newer["state"], True
+                latest, write = _state_after(latest, newer), True
                 continue
             if not write:
                 return latest
-            await self.snapshots.replace_one({"_id": snapshot["_id"]}, latest, upsert=True)
+            await self.snapshots.replace_one(by_id(snapshot["_id"]), latest, upsert=True)
             write = False
 
     async def relay_once(self, older_than: timedelta = timedelta(seconds=5)) -> int:
-        """Publish events whose writer died after claiming; drop entries of claims that failed."""
+        """Publish events whose writer died after claiming; drop entries of claims that failed.
+
+        The first run creates the store's indexes (``ensure_indexes``): every
+        service runs the relay, so none needs wiring for them.
+        """
+        if not self._indexed:
+            await self.ensure_indexes()
         cutoff = datetime.now(timezone.utc) - older_than
         published = 0
-        for entry in await self.outbox.find({"at": {"$lt": cutoff}}).to_list():
-            revision = await self.revisions.find_one({"_id": entry["revision"]})
+        for entry in await self.outbox.find(due_outbox_filter(cutoff)).to_list():
+            revision = await self.revisions.find_one(by_id(entry["revision"]))
             if revision is not None and revision["token"] == entry["token"]:
                 for doc in entry["events"]:
                     await self._publish(_event_from_doc(doc))
                     published += 1
-            await self.outbox.delete_one({"_id": entry["_id"]})
+            await self.outbox.delete_one(by_id(entry["_id"]))
         if published:
             log.warning("outbox relay published events of an interrupted change", events=published)
         return published
 
     async def history(self, agg_id: str) -> list[dict[str, Any]]:
-        """Every revision of an aggregate, oldest first (the audit trail)."""
-        docs = await self.revisions.find({"state._id": agg_id}).to_list()
-        return sorted(docs, key=lambda d: d["state"]["rev"])
+        """Every revision of an aggregate, oldest first (the audit trail), each with its whole state.
+
+        Each entry: ``_id``, ``rev``, ``at`` (when), ``token`` (which claim), ``change``
+        (the stored diff; None for a revision stored whole) and ``state``, rebuilt by
+        replaying the changes from revision 1. The current revision number bounds
+        the ids to ask for (newer ones of a writer that died are looked up one by
+        one, as ``_catch_up`` does). Revisions that cannot be rebuilt because an
+        earlier one was pruned (the dashboard drops old ones) are left out until
+        the next one stored whole.
+        """
+        current = await self.get(agg_id)
+        if current is None:
+            return []
+        last = current["rev"]
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(1, last + 1, HISTORY_BATCH):
+            revs = range(start, min(start + HISTORY_BATCH, last + 1))
+            found.update((d["_id"], d) for d in await self.revisions.find(history_filter(agg_id, revs)).to_list())
+        while (newer := await self.revisions.find_one(by_id(revision_id(agg_id, last + 1)))) is not None:
+            found[newer["_id"]] = newer
+            last += 1
+        trail: list[dict[str, Any]] = []
+        state: dict[str, Any] | None = None
+        for n in range(1, last + 1):
+            doc = found.get(revision_id(agg_id, n))
+            if doc is None:
+                state = None  # pruned: the revisions after it have nothing to replay onto
+                continue
+            if "state" in doc:
+                state = doc["state"]
+            elif state is not None:
+                state = revisions.apply(state, doc["diff"])
+            if state is not None:
+                trail.append({"_id": doc["_id"], "rev": n, "at": doc.get("at"), "token": doc.get("token"),
+                              "change": doc.get("diff"), "state": state})  # apply made it afresh
+        return trail
 
 
 def _topic_of(event: Event) -> str:
