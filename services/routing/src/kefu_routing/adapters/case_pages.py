@@ -95,19 +95,22 @@ async def read_page(
 ) -> tuple[list[dict[str, Any]], Position | None]:
     """Up to ``limit`` cases matching ``filters`` (equalities), after ``skip`` and ``after``; and the next position.
 
-    ``oldest`` is the earliest ``opened_at`` of any case (None: unknown, read without a
-    lower bound): no window reaches further back than that.
+    ``oldest`` is the earliest ``opened_at`` of any case (None: unknown, taken as 1900):
+    no window reaches further back than that.
     """
     indexed, rest = choose_shape(filters)
     wanted = skip + limit + 1  # one more than the page: is there a next one?
     found: list[dict[str, Any]] = []
     upper, inclusive = (after.at, True) if after else (None, False)
     span = FIRST_SPAN
+    floor = max(oldest, EARLIEST) if oldest is not None else EARLIEST
     for attempt in range(MAX_WINDOWS):
         top = upper if upper is not None else now
-        lower = top - span if top - EARLIEST > span else EARLIEST
-        last = oldest is None or lower <= oldest or lower <= EARLIEST or attempt == MAX_WINDOWS - 1
-        query = case_window(indexed, None if last else lower, upper, inclusive)
+        # Always a lower bound, the oldest case's at the end: a range the index serves, never a bare scan.
+        lower = top - span if top - floor > span else floor
+        last = lower <= floor or attempt == MAX_WINDOWS - 1
+        lower = floor if last else lower
+        query = case_window(indexed, lower, upper, inclusive)
         window = [c for c in await snapshots.find(query, LIST_PROJECTION).to_list()
                   if all(c.get(f) == v for f, v in rest.items()) and (after is None or _before(c, after))]
         found += window

@@ -56,6 +56,8 @@ INDEXES: dict[str, list[IndexModel]] = {
     "groups": [IndexModel([("key", ASCENDING), ("active", ASCENDING)]),
                IndexModel([("active", ASCENDING), ("last_member_at", ASCENDING)])],
     "timers": [IndexModel([("due_at", ASCENDING)])],
+    # ``{_id, at: {$lte}}`` (keep the newer tier) is an _id and a range: alone, ``_id`` does not serve it.
+    "vip_customers": [IndexModel([("_id", ASCENDING), ("at", ASCENDING)])],
     "recent_reports": [
         IndexModel([("customer_id", ASCENDING), ("kind", ASCENDING), ("opened_at", ASCENDING)]),
         IndexModel([("project", ASCENDING), ("building", ASCENDING), ("category", ASCENDING), ("kind", ASCENDING),
