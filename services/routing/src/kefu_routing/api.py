@@ -11,14 +11,22 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Response
+from kefu_contracts import ContactKind
 from kefu_kit.aggregates import ConcurrentChange, NotFound
 from pydantic import BaseModel, Field
 
 from . import commands
 from kefu_kit.auth import Principal, principal
+from .adapters.case_pages import decode_cursor, encode_cursor
 from .context import Routing
+from .domain.lifecycle import STATUSES
 from .opening import schedule_deadlines
+
+
+NEXT_CURSOR = "X-Next-Cursor"
+MAX_LIMIT = 500
+MAX_SKIP = 10_000
 
 
 class Note(BaseModel):
@@ -80,30 +88,45 @@ def build_router(r: Routing) -> APIRouter:
     def now() -> datetime:
         return datetime.now(timezone.utc)
 
-    @router.get("/cases")
+    @router.get("/cases", responses={200: {"headers": {NEXT_CURSOR: {
+        "description": "present when more cases follow: pass it back as ?cursor= for the next page",
+        "schema": {"type": "string"}}}}})
     async def list_cases(
         who: Who,
-        department: str | None = None,
-        status: str | None = None,
+        response: Response,
+        department: Annotated[str | None, Query(max_length=64)] = None,
+        status: Literal[STATUSES] | None = None,  # type: ignore[valid-type]
         level: int | None = Query(None, ge=0, le=3),
-        kind: str | None = None,
-        project: str | None = None,
-        building: str | None = None,
+        kind: ContactKind | None = None,
+        project: Annotated[str | None, Query(max_length=200)] = None,
+        building: Annotated[str | None, Query(max_length=200)] = None,
         overdue: bool | None = None,
-        limit: int = Query(50, ge=1, le=500),
-        skip: int = Query(0, ge=0),
+        limit: int = Query(50, ge=1, le=MAX_LIMIT),
+        skip: int = Query(0, ge=0, le=MAX_SKIP, description="prefer cursor; skip costs what it skips"),
+        cursor: Annotated[str | None, Query(max_length=512, description="X-Next-Cursor of the page before")] = None,
     ) -> list[dict[str, Any]]:
-        """Cases, newest first. Department staff always get their own department's only."""
+        """Cases, newest first, a page at a time. Department staff always get their own department's only.
+
+        Filtered and paged in the store (every filter is an indexed equality); the next
+        page's cursor comes in the ``X-Next-Cursor`` header, absent on the last page.
+        """
         if not who.sees_all:
             if department and department != who.department:
                 raise HTTPException(403, "department staff see their own department's cases only")
             department = who.department
-        filters: dict[str, Any] = {k: v for k, v in {"department": department, "status": status, "level": level,
-                                                      "kind": kind, "project": project, "building": building}.items()
-                                   if v is not None}
-        if overdue is not None:
-            filters["overdue.0"] = {"$exists": overdue}
-        return [_public(c, timeline=False) for c in await r.cases.find(filters, limit=limit, skip=skip)]
+        if department is not None and department not in r.rules.departments:
+            raise _bad_query("department", f"unknown department {department!r}")
+        try:
+            after = decode_cursor(cursor) if cursor else None
+        except ValueError as exc:
+            raise _bad_query("cursor", str(exc)) from exc
+        filters: dict[str, Any] = {k: v for k, v in {
+            "department": department, "status": status, "level": level, "kind": kind and kind.value,
+            "project": project, "building": building, "is_overdue": overdue}.items() if v is not None}
+        cases, following = await r.cases.page(filters, limit=limit, skip=skip, after=after, now=now())
+        if following is not None:
+            response.headers[NEXT_CURSOR] = encode_cursor(following)
+        return [_public(c, timeline=False) for c in cases]
 
     @router.get("/cases/{case_id}")
     async def get_case(case_id: str, who: Who) -> dict[str, Any]:
@@ -170,8 +193,14 @@ def build_router(r: Routing) -> APIRouter:
     return router
 
 
+def _bad_query(name: str, message: str) -> HTTPException:
+    """A 422 shaped like FastAPI's own validation errors, for checks the parameter types cannot make."""
+    return HTTPException(422, [{"type": "value_error", "loc": ["query", name], "msg": message}])
+
+
 def _public(case: dict[str, Any], timeline: bool = True) -> dict[str, Any]:
-    hidden = {"applied"} | (set() if timeline else {"timeline"})
+    """What the API shows of a case: as before lists were paged (``is_overdue`` only serves the index)."""
+    hidden = {"applied", "is_overdue"} | (set() if timeline else {"timeline"})
     return {k: v for k, v in case.items() if k not in hidden}
 
 

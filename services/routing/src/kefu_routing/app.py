@@ -23,7 +23,7 @@ from kefu_contracts import (
 )
 from kefu_kit import ServiceKit, subscriber_options
 
-from . import reactions
+from . import reactions, upkeep
 from .adapters.store import CaseRepository, GroupRepository, RecentReports, TimerStore, VipStore, ensure_indexes
 from .api import build_router
 from kefu_kit.auth import TokenBook
@@ -89,18 +89,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await reactions.tier_changed(event, r)
 
     async def fire_due_timers() -> None:
-        for timer in await r.timers.due(now()):
-            await reactions.fire_timer(timer, r, now())
+        await upkeep.fire_due_timers(r, now())
 
     async def relay() -> None:
         await r.cases.relay_once()
         await r.groups.relay_once()
 
-    async def prune_reports() -> None:
-        await r.reports.prune(now() - max(r.repeat_window, r.group_policy.window))
+    async def close_groups() -> None:
+        await upkeep.close_ended_groups(r, now())
 
+    async def prune_reports() -> None:
+        await upkeep.prune_reports(r, now())
+
+    async def backfill(_db) -> None:
+        await r.cases.backfill()
+
+    kit.on_startup(backfill)
     kit.every("deadline-timers", settings.timer_interval_s, fire_due_timers)
-    kit.every("recent-reports-prune", 3600.0, prune_reports)
+    kit.every("groups-close", settings.group_close_interval_s, close_groups)
+    kit.every("recent-reports-prune", settings.report_prune_interval_s, prune_reports)
     kit.every("outbox-relay", settings.relay_interval_s, relay)
     app = kit.app([build_router(r)], title="kefu routing")
     app.state.routing = r

@@ -83,6 +83,7 @@ async def _new_case(event: CaseOpened, r: Routing, now: datetime) -> tuple[dict[
         "deadlines": {"respond_by": due.respond_by, "resolve_by": due.resolve_by, "rule": due.rule},
         "pauses": [],
         "overdue": [],
+        "is_overdue": False,  # the indexed form of ``overdue`` for lists (an array's emptiness is not indexable)
         "opened_at": event.occurred_at,
         "responded_at": None,
         "resolved_at": None,

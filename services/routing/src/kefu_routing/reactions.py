@@ -56,6 +56,7 @@ async def fire_timer(timer: dict[str, Any], r: Routing, now: datetime) -> None:
             return None
         case["applied"].append(timer["_id"])
         case["overdue"] = sorted({*case.get("overdue", []), which})
+        case["is_overdue"] = True
         case["timeline"].append({"at": now, "type": "deadline_missed", "which": which, "due_at": due_at,
                                  "actor": "system"})
         events = []

@@ -25,6 +25,9 @@ class Settings(ServiceSettings):
         description="case kinds that count for 群诉: owners reporting the same defect count as much as those complaining")
     repeat_window_days: int = Field(30, ge=1, description="a complaint within this many days of another is a repeat")
     timer_interval_s: float = Field(5.0, gt=0, description="how often deadline timers are checked")
+    group_close_interval_s: float = Field(300.0, gt=0, description="how often groups past their window are closed")
+    report_prune_interval_s: float = Field(
+        3600.0, gt=0, description="how often recent reports older than the repeat and group windows are deleted")
     relay_interval_s: float = Field(5.0, gt=0, description="how often interrupted changes' events are relayed")
     sla_file: Path | None = Field(None, description="TOML service levels replacing the shipped sla.toml")
     calendar_file: Path | None = Field(None, description="TOML business calendar replacing the shipped calendar.toml")

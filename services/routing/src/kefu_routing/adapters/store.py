@@ -6,6 +6,10 @@
 * ``timers``: deadlines to check, one document per (case, deadline); any instance may
   fire one, the case's revision claim makes the effect happen once.
 * ``vip_customers``: who is a VIP owner, learned from membership's events.
+* ``recent_reports``: the last weeks' cases, for repeat and group checks (pruned).
+* ``routing_meta``: routing's own marks (the oldest case, one-off backfills done).
+
+Every filter comes from ``queries`` and is served by an index made at startup.
 """
 
 from __future__ import annotations
@@ -14,47 +18,79 @@ from datetime import datetime
 from typing import Any
 
 from kefu_kit import insert_once
-from kefu_kit.aggregates import AggregateStore, Publish
-from pymongo import ASCENDING, DESCENDING
+from kefu_kit.aggregates import AggregateStore, Change, Publish
+from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
-from ..domain.lifecycle import OPEN_STATUSES
+from . import queries as q
+from .case_pages import Position, read_page
+
+OLDEST_CASE = "cases.oldest_opened_at"
+OVERDUE_BACKFILLED = "cases.is_overdue_backfilled"
 
 
 async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
-    await db.cases.create_index([("department", ASCENDING), ("status", ASCENDING)])
-    await db.cases.create_index([("customer_id", ASCENDING), ("opened_at", DESCENDING)])
-    await db.cases.create_index([("project", ASCENDING), ("building", ASCENDING), ("category", ASCENDING)])
+    """The index of every query routing sends (``queries.INDEXES``); the revisions' one is the aggregate store's."""
+    for collection, indexes in q.INDEXES.items():
+        await db[collection].create_indexes(indexes)
     await db.cases_revisions.create_index([("state._id", ASCENDING)])
-    await db.timers.create_index([("due_at", ASCENDING)])
-    await db.recent_reports.create_index([("customer_id", ASCENDING), ("opened_at", DESCENDING)])
-    await db.recent_reports.create_index([("project", ASCENDING), ("building", ASCENDING), ("category", ASCENDING)])
 
 
 class CaseRepository(AggregateStore):
+    """Cases, plus ``routing_meta``: the oldest case's ``opened_at`` (where a list's windows stop)."""
+
     def __init__(self, db: AsyncDatabase[dict[str, Any]], publish: Publish) -> None:
         super().__init__(db, "cases", publish)
+        self.meta = db.routing_meta
 
-    async def find(self, filters: dict[str, Any], limit: int, skip: int = 0) -> list[dict[str, Any]]:
-        cursor = self.snapshots.find(filters).sort("opened_at", DESCENDING).skip(skip).limit(limit)
-        return await cursor.to_list()
+    async def create(self, state: dict[str, Any], events: list[Any]) -> tuple[dict[str, Any], bool]:
+        """As the aggregate store's, after lowering the oldest ``opened_at`` (first: a crash in between
+        leaves the mark only too early, which costs a list one empty window, never a lost case)."""
+        await self.meta.update_one(q.meta(OLDEST_CASE), {"$min": {"at": state["opened_at"]}}, upsert=True)
+        return await super().create(state, events)
+
+    async def oldest_opened_at(self) -> datetime | None:
+        doc = await self.meta.find_one(q.meta(OLDEST_CASE))
+        return doc["at"] if doc else None
+
+    async def page(self, filters: dict[str, Any], limit: int, skip: int = 0, after: Position | None = None,
+                   *, now: datetime) -> tuple[list[dict[str, Any]], Position | None]:
+        """Cases newest first, filtered in the store (equalities only; see ``case_pages``)."""
+        return await read_page(self.snapshots, filters, limit=limit, skip=skip, after=after,
+                               oldest=await self.oldest_opened_at(), now=now)
 
     async def open_counts(self, department: str) -> dict[str, int]:
-        """Open cases per assignee in a department (one accumulator per $group: FerretDB computes only the first)."""
-        pipeline = [
-            {"$match": {"department": department, "status": {"$in": sorted(OPEN_STATUSES)}}},
-            {"$group": {"_id": "$assignee", "n": {"$sum": 1}}},
-        ]
+        """Open cases per assignee in a department: an index range over its backlog (not its history)."""
+        pipeline = [{"$match": q.open_cases_of(department)}, {"$group": {"_id": "$assignee", "n": {"$sum": 1}}}]
         rows = await (await self.snapshots.aggregate(pipeline)).to_list()
         return {r["_id"]: r["n"] for r in rows if r["_id"]}
+
+    async def backfill(self) -> None:
+        """One-off, at startup, for cases stored before lists were windowed: the oldest-case mark, and
+        ``is_overdue`` (the indexed form of ``overdue``). Each scans once, then a mark says it is done."""
+        if await self.meta.find_one(q.meta(OLDEST_CASE)) is None:
+            first = await self.snapshots.find({}, {"opened_at": 1}).sort("opened_at", ASCENDING).limit(1).to_list()
+            if first:
+                await self.meta.update_one(q.meta(OLDEST_CASE), {"$min": {"at": first[0]["opened_at"]}}, upsert=True)
+        if await self.meta.find_one(q.meta(OVERDUE_BACKFILLED)) is None:
+            for doc in await self.snapshots.find({"is_overdue": {"$exists": False}}, {"_id": 1}).to_list():
+                await self.mutate(doc["_id"], _with_is_overdue)
+            await insert_once(self.meta, {"_id": OVERDUE_BACKFILLED})
+
+
+def _with_is_overdue(case: dict[str, Any]) -> Change | None:
+    if "is_overdue" in case:
+        return None
+    case["is_overdue"] = bool(case.get("overdue"))
+    return Change(case)
 
 
 class RecentReports:
     """A small index of recent cases (who, where, what, when) for repeat and group-complaint checks.
 
-    Those checks look back 30 days and 72 hours; scanning every case for them would
-    cost a full collection scan per new case on FerretDB. This collection holds only
-    the recent ones, pruned by ``prune``.
+    Those checks look back 30 days and 72 hours; reading every case for them would
+    grow with history. This collection holds only the recent ones: ``prune`` (a
+    periodic loop) deletes those older than the longest window, by an indexed range.
     """
 
     def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
@@ -68,18 +104,21 @@ class RecentReports:
         })
 
     async def of_customer(self, customer_id: str, kinds: list[str], since: datetime) -> list[dict[str, Any]]:
-        cursor = self.reports.find({"customer_id": customer_id, "kind": {"$in": kinds}, "opened_at": {"$gte": since}})
-        return await cursor.to_list()
+        found: list[dict[str, Any]] = []
+        for kind in dict.fromkeys(kinds):
+            found += await self.reports.find(q.reports_of_customer(customer_id, kind, since)).to_list()
+        return found
 
     async def in_building(
         self, project: str, building: str, category: str, kinds: list[str], since: datetime
     ) -> list[dict[str, Any]]:
-        cursor = self.reports.find({"project": project, "building": building, "category": category,
-                                    "kind": {"$in": kinds}, "opened_at": {"$gte": since}})
-        return await cursor.to_list()
+        found: list[dict[str, Any]] = []
+        for kind in dict.fromkeys(kinds):
+            found += await self.reports.find(q.reports_in_building(project, building, category, kind, since)).to_list()
+        return found
 
     async def prune(self, older_than: datetime) -> int:
-        return (await self.reports.delete_many({"opened_at": {"$lt": older_than}})).deleted_count
+        return (await self.reports.delete_many(q.reports_older_than(older_than))).deleted_count
 
 
 class GroupRepository(AggregateStore):
@@ -87,11 +126,34 @@ class GroupRepository(AggregateStore):
         super().__init__(db, "groups", publish)
 
     async def active_for(self, key: str) -> dict[str, Any] | None:
-        groups = await self.snapshots.find({"key": key, "active": True}).to_list()
+        groups = await self.snapshots.find(q.active_group(key)).to_list()
         return max(groups, key=lambda g: g["last_member_at"]) if groups else None
+
+    async def close_ended(self, before: datetime, now: datetime, batch: int = 500) -> int:
+        """Close active groups whose latest member is older than ``before`` (the window): none can grow.
+
+        Keeps the active ones few, so ``active_for`` and this query stay small however
+        many groups there ever were. Closing publishes nothing (the contract has no
+        closed state); the snapshot keeps ``active: False`` and ``closed_at``.
+        """
+        ended = await self.snapshots.find(q.groups_ended(before), {"_id": 1}).limit(batch).to_list()
+        for doc in ended:
+            await self.mutate(doc["_id"], _close_group(before, now))
+        return len(ended)
+
+
+def _close_group(before: datetime, now: datetime):
+    def change(group: dict[str, Any]) -> Change | None:
+        if not group.get("active") or group["last_member_at"] >= before:
+            return None  # closed already, or a member joined since the query
+        group["active"], group["closed_at"] = False, now
+        return Change(group)
+    return change
 
 
 class TimerStore:
+    """Deadlines still to check. A timer is deleted once it fired, so the due query reads only pending ones."""
+
     def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
         self.timers = db.timers
 
@@ -100,10 +162,10 @@ class TimerStore:
                                         "which": which, "due_at": due_at})
 
     async def due(self, now: datetime, limit: int = 500) -> list[dict[str, Any]]:
-        return await self.timers.find({"due_at": {"$lte": now}}).sort("due_at", ASCENDING).limit(limit).to_list()
+        return await self.timers.find(q.timers_due(now)).sort("due_at", ASCENDING).limit(limit).to_list()
 
     async def done(self, timer_id: str) -> None:
-        await self.timers.delete_one({"_id": timer_id})
+        await self.timers.delete_one(q.timer(timer_id))
 
 
 class VipStore:
@@ -114,8 +176,8 @@ class VipStore:
         """Keep the latest tier per customer (events of one customer arrive in order: keyed by customer)."""
         doc = {"_id": customer_id, "vip": vip, "tier": tier, "event_id": event_id, "at": at}
         if not await insert_once(self.vips, doc):
-            await self.vips.replace_one({"_id": customer_id, "at": {"$lte": at}}, doc)
+            await self.vips.replace_one(q.vip_not_newer_than(customer_id, at), doc)
 
     async def is_vip(self, customer_id: str) -> bool:
-        doc = await self.vips.find_one({"_id": customer_id})
+        doc = await self.vips.find_one(q.vip(customer_id))
         return bool(doc and doc["vip"])

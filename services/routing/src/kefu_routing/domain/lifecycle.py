@@ -14,6 +14,7 @@ from __future__ import annotations
 ASSIGNED, IN_PROGRESS, WAITING, RESOLVED, CLOSED, REOPENED = (
     "assigned", "in_progress", "waiting_on_owner", "resolved", "closed", "reopened"
 )
+STATUSES = (ASSIGNED, IN_PROGRESS, WAITING, RESOLVED, CLOSED, REOPENED)
 
 # command -> (statuses it may start from, status it leads to)
 COMMANDS: dict[str, tuple[frozenset[str], str]] = {
