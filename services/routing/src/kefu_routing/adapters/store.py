@@ -30,10 +30,13 @@ OVERDUE_BACKFILLED = "cases.is_overdue_backfilled"
 
 
 async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
-    """The index of every query routing sends (``queries.INDEXES``); the revisions' one is the aggregate store's."""
+    """The index of every query routing sends (``queries.INDEXES``); the aggregate store makes its own.
+
+    (The old ``state._id`` index on the revisions served ``history`` before revisions held diffs;
+    ``history`` reads revision ids now, and a diff has no ``state`` to index.)
+    """
     for collection, indexes in q.INDEXES.items():
         await db[collection].create_indexes(indexes)
-    await db.cases_revisions.create_index([("state._id", ASCENDING)])
 
 
 class CaseRepository(AggregateStore):
