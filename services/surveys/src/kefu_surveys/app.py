@@ -29,9 +29,11 @@ from kefu_kit import ServiceKit, subscriber_options
 from . import campaigns, return_visits, scheduler
 from .adapters.store import (
     AnswerStore,
+    CampaignCounts,
     CampaignStore,
     CaseMap,
     CustomerStore,
+    DueOutbox,
     LinkStore,
     Outbox,
     SurveyStore,
@@ -50,15 +52,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     kit.on_startup(ensure_indexes)
     publish = kit.publisher(*PUBLISHES)
 
+    surveys, counts = SurveyStore(kit.db), CampaignCounts(kit.db)
     r = Surveys(
         settings=settings,
-        surveys=SurveyStore(kit.db),
-        outbox=Outbox(kit.db.outbox, publish),
+        surveys=surveys,
+        # the outbox collection of earlier versions is still relayed until it holds nothing unsent
+        outbox=DueOutbox(surveys, publish, counts, legacy=Outbox(kit.db.outbox, publish)),
         answers=AnswerStore(kit.db.answers, publish),
         links=LinkStore(kit.db),
         customers=CustomerStore(kit.db),
         cases=CaseMap(kit.db),
         campaigns=CampaignStore(kit.db, publish),
+        counts=counts,
     )
     group = subscriber_options(settings)
     feedback_after = timedelta(seconds=settings.event_feedback_due_after_s)
