@@ -85,7 +85,7 @@ async def test_every_query_is_served_by_an_index(mongo, namespace):
                     {"grouped": True}):
         query = case_filter({k: filters[k] for k in ("project", "department") if k in filters},
                             status=filters.get("status"), level=filters.get("level"), grouped=filters.get("grouped"))
-        for q, sort in page_queries(query, LIST_KEY, DESCENDING, cursor):
+        for q, sort in page_queries(query, LIST_KEY, DESCENDING, cursor, window=(T0, T0 + timedelta(hours=1))):
             await assert_indexed(store.cases, q, sort=sort, limit=101, index="facets_1_list_at_-1__id_-1")
     start, end = T0 - timedelta(days=1), T0 + timedelta(days=30)
     await assert_indexed(store.cases, opened_between(start, end), index="opened_at_1")

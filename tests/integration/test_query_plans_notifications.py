@@ -25,11 +25,13 @@ from kefu_notifications.adapters.providers import FileProvider, Outgoing, Provid
 from kefu_notifications.adapters.store import (
     LIST_KEY,
     NotificationStore,
+    backfill_list_fields,
     by_id,
     due_filter,
     ensure_indexes,
     list_filter,
     of_messages,
+    unlisted,
 )
 from kefu_notifications.api import build_router
 from kefu_notifications.delivery import Deliverer
@@ -103,11 +105,13 @@ async def test_every_repository_query_is_served_by_an_index(mongo, namespace, tm
     await assert_indexed(store.schedules, due_filter(T0 + timedelta(days=1)), sort=[("due_at", 1)], limit=500)
     await assert_indexed(store.schedules, of_messages(some))
     await assert_indexed(store.outcomes, of_messages(some))
+    await assert_indexed(store.messages, unlisted())
     page, cursor = await store.find_messages({}, None, 7)
     assert cursor
     for filters in ({}, {"recipient": "customer:C3"}, {"status": "sent"}, {"channel": "sms", "status": "scheduled"},
                     {"recipient": "customer:C3", "case_id": "K1", "channel": "sms", "status": "failed"}):
-        for query, sort in page_queries(list_filter(**filters), LIST_KEY, DESCENDING, cursor):
+        for query, sort in page_queries(list_filter(**filters), LIST_KEY, DESCENDING, cursor,
+                                        window=(T0, T0 + timedelta(hours=1))):
             await assert_indexed(store.messages, query, sort=sort, limit=101, index="facets_1_created_at_-1__id_-1")
 
 
@@ -167,3 +171,14 @@ async def test_the_list_filters_and_pages_in_the_store(mongo, namespace, tmp_pat
         assert (await client.get("/notifications", params={"cursor": "not-a-cursor"})).status_code == 422
         spec = (await client.get("/openapi.json")).json()
         assert "X-Next-Cursor" in spec["paths"]["/notifications"]["get"]["responses"]["200"]["headers"]
+
+
+async def test_messages_stored_before_list_fields_get_them_at_start(mongo, namespace, tmp_path):
+    store = await fill(mongo, namespace, tmp_path, n=6)
+    old = {k: v for k, v in (await store.messages.find_one({"recipient": "customer:C2"})).items()
+           if k not in ("status", "facets")}
+    await store.messages.replace_one({"_id": old["_id"]}, old)  # as an earlier version stored it
+    assert await backfill_list_fields(store.messages.database) == 1
+    assert await backfill_list_fields(store.messages.database) == 0
+    sent, _ = await store.find_messages({"recipient": "customer:C2", "status": "sent"}, None, 10)
+    assert [m["_id"] for m in sent] == [old["_id"]]

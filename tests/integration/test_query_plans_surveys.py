@@ -33,6 +33,7 @@ from kefu_surveys.adapters.store import (
     LinkStore,
     Outbox,
     SurveyStore,
+    backfill_list_fields,
     by_id,
     due_filter,
     ensure_indexes,
@@ -47,6 +48,7 @@ from kefu_surveys.adapters.store import (
     results_filter,
     running_filter,
     step_filter,
+    unlisted,
     unsent_filter,
 )
 from kefu_surveys.api import build_router
@@ -113,11 +115,13 @@ async def test_every_repository_query_is_served_by_an_index(mongo, namespace):
     await assert_indexed(surveys, step_filter(s), index="_id_1_status_1_attempt_1")
     await assert_indexed(surveys, owed_filter(s["_id"], "ev"), index="_id_1_outbox._id_1")
     await assert_indexed(surveys, unsent_filter(T0), index="outbox.send_at_1")
+    await assert_indexed(surveys, unlisted())
+    await assert_indexed(r.answers.collection, unlisted())
     _, cursor = await r.surveys.page({}, None, 5)
     assert cursor
     for filters in ({}, {"status": "open"}, {"kind": "repair_return_visit", "case_id": "K3"},
                     {"status": "open", "kind": "periodic_satisfaction", "campaign_id": created["_id"]}):
-        for q, sort in page_queries(list_filter(**filters), LIST_KEY, ASCENDING, cursor):
+        for q, sort in page_queries(list_filter(**filters), LIST_KEY, ASCENDING, cursor, window=(T0, T0 + DAY)):
             await assert_indexed(surveys, q, sort=sort, limit=101, index="facets_1_due_at_1__id_1")
     for coll in (r.outbox.legacy.collection, r.answers.collection):
         await assert_indexed(coll, legacy_unsent_filter(T0))
@@ -126,7 +130,7 @@ async def test_every_repository_query_is_served_by_an_index(mongo, namespace):
         await assert_indexed(r.answers.collection, results_filter(**filters))
     await assert_indexed(r.customers.customers, by_id("C1"))
     await assert_indexed(r.customers.customers, of_project("滨江花园"), sort=[("_id", 1)])
-    for coll in (r.cases.cases, r.links.links, r.links.uses, r.counts.counts):
+    for coll in (r.cases.cases, r.links.links, r.links.uses, r.counts.counts, r.surveys.bounds):
         await assert_indexed(coll, by_id("K1"))
     await assert_indexed(r.campaigns.snapshots, running_filter())
     await assert_indexed(r.campaigns.snapshots, project_filter("滨江花园"))
@@ -217,3 +221,14 @@ async def test_the_list_filters_and_pages_in_the_store(mongo, namespace):
         assert results["filters"] == {"month": "2026-03"}
         spec = (await c.get("/openapi.json")).json()
         assert "X-Next-Cursor" in spec["paths"]["/surveys"]["get"]["responses"]["200"]["headers"]
+
+
+async def test_surveys_stored_before_list_fields_get_them_at_start(mongo, namespace):
+    r = context(mongo, namespace, [])
+    await fill(r, n=4)
+    one = await r.surveys.surveys.find_one({"case_id": "K2"})
+    await r.surveys.surveys.update_one({"_id": one["_id"]}, {"$unset": {"facets": ""}})
+    assert await backfill_list_fields(r.surveys.surveys.database) == 1
+    assert await backfill_list_fields(r.surveys.surveys.database) == 0
+    found, _ = await r.surveys.page({"case_id": "K2", "status": one["status"]}, None, 10)
+    assert [s["_id"] for s in found] == [one["_id"]]

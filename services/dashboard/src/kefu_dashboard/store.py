@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from kefu_contracts import Event
@@ -39,6 +39,7 @@ from .views import Board
 HIDDEN = ("facts", "applied", "rev", FACETS, "list_at")
 LIST_KEY = "list_at"  # opened_at, or the epoch for a case heard of before its opening: newest first
 NEVER = datetime(1970, 1, 1, tzinfo=timezone.utc)
+LIST_WINDOW = timedelta(minutes=30)  # the first window a case list reads back from now (kefu_kit.pages)
 
 
 async def _never_publish(event: Event) -> None:
@@ -161,15 +162,20 @@ class CaseStore:
         """Give an answer without a project its case's: every writer sets the same value, so races are harmless."""
         await self.answers.update_one(answer_without_project(survey_id), {"$set": {"project": project}})
 
-    async def page(self, query: dict[str, Any], cursor: str | None,
-                   limit: int) -> tuple[list[dict[str, Any]], str | None]:
-        """One page of cases (``case_filter``), newest first, without the bookkeeping fields; the next cursor."""
+    async def page(self, query: dict[str, Any], cursor: str | None, limit: int,
+                   windowed: bool = True) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of cases (``case_filter``), newest first, without the bookkeeping fields; the next cursor.
+
+        ``windowed``: read back from now in growing windows (a list over every case ever); a set that is
+        small anyway (the open cases) is read at once.
+        """
         return await keyset_page(self.cases, query, LIST_KEY, DESCENDING, cursor, limit,
-                                 projection={k: False for k in HIDDEN if k != LIST_KEY})
+                                 projection={k: False for k in HIDDEN if k != LIST_KEY},
+                                 window=LIST_WINDOW if windowed else None)
 
     async def find(self, query: dict[str, Any], limit: int = 100_000) -> list[dict[str, Any]]:
         """Every case ``query`` selects (a set bounded by the work in hand: open cases, grouped ones)."""
-        found, _ = await self.page(query, None, limit)
+        found, _ = await self.page(query, None, limit, windowed=False)
         return [{k: v for k, v in c.items() if k != LIST_KEY} for c in found]
 
     async def board(self, scope: dict[str, Any]) -> Board:

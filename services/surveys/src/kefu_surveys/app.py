@@ -37,6 +37,7 @@ from .adapters.store import (
     LinkStore,
     Outbox,
     SurveyStore,
+    backfill_list_fields,
     ensure_indexes,
 )
 from .api import build_router
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     kit = ServiceKit(settings, stats=("surveys", "answers", "customers", "campaigns"))
     kit.on_startup(ensure_indexes)
+    kit.on_startup(backfill_list_fields)
     publish = kit.publisher(*PUBLISHES)
 
     surveys, counts = SurveyStore(kit.db), CampaignCounts(kit.db)

@@ -14,6 +14,14 @@ documents with the same sort key and a further ``_id``, then those with a furthe
 sort key: two indexed queries instead of one ``$or``. The cursor is that
 position, opaque to clients (base64 of JSON); a cursor that does not decode is
 the client's error (``BadCursor``, a 422).
+
+SecantusDB collects every match of a sorted, limited query before it limits
+(measured: 1.2 s for a page of 50 out of 20,000 matches, 0.12 s out of 1,440).
+A list that may match a great many documents (every message ever) therefore
+reads in time windows (``window=``): from its anchor (now, for newest first) a
+first short window, then windows four times longer each, until the page is full;
+each query matches what lies in its window only, and the windows reach any
+age in a dozen steps.
 """
 
 from __future__ import annotations
@@ -23,7 +31,7 @@ import binascii
 import itertools
 import json
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
@@ -33,6 +41,9 @@ DEFAULT_LIMIT = 100
 MAX_LIMIT = 500
 NEXT_CURSOR = "X-Next-Cursor"
 FACETS = "facets"
+# Windows stop growing past these: beyond them one query takes whatever is left (a key of 1970, say).
+FLOOR = datetime(2000, 1, 1, tzinfo=timezone.utc)
+CEILING = datetime(2100, 1, 1, tzinfo=timezone.utc)
 
 # For a route's ``responses=``: the header is part of the published API.
 PAGE_RESPONSES: dict[int | str, dict[str, Any]] = {200: {"headers": {NEXT_CURSOR: {
@@ -97,31 +108,74 @@ def page_index(key: str, direction: int) -> list[tuple[str, int]]:
 
 
 def page_queries(match: Mapping[str, Any], key: str, direction: int, cursor: str | None,
-                 ) -> list[tuple[dict[str, Any], list[tuple[str, int]]]]:
-    """The (filter, sort) of each query a page runs, in order (tests explain exactly these)."""
+                 window: tuple[datetime, datetime] | None = None) -> list[tuple[dict[str, Any], list[tuple[str, int]]]]:
+    """The (filter, sort) of each query shape a page runs (tests explain exactly these): the ties after the
+    cursor, what lies beyond it, and (``window``) one window of a windowed read."""
     order = [(key, direction), ("_id", direction)]
-    if cursor is None:
-        return [(dict(match), order)]
-    last_key, last_id = decode_cursor(cursor)
+    queries: list[tuple[dict[str, Any], list[tuple[str, int]]]] = [(dict(match), order)]
     further = "$lt" if direction == DESCENDING else "$gt"
-    return [({**match, key: last_key, "_id": {further: last_id}}, [("_id", direction)]),
-            ({**match, key: {further: last_key}}, order)]
+    if cursor is not None:
+        last_key, last_id = decode_cursor(cursor)
+        queries = [({**match, key: last_key, "_id": {further: last_id}}, [("_id", direction)]),
+                   ({**match, key: {further: last_key}}, order)]
+    if window is not None:
+        queries.append(({**match, key: {"$gte": window[0], "$lt": window[1]}}, order))
+    return queries
 
 
 async def keyset_page(collection: AsyncCollection[dict[str, Any]], match: Mapping[str, Any], key: str,
                       direction: int, cursor: str | None, limit: int,
-                      projection: Mapping[str, Any] | None = None) -> tuple[list[dict[str, Any]], str | None]:
+                      projection: Mapping[str, Any] | None = None, *, window: timedelta | None = None,
+                      anchor: datetime | None = None) -> tuple[list[dict[str, Any]], str | None]:
     """Up to ``limit`` documents after ``cursor`` in (``key``, ``_id``) order, and the next page's cursor.
 
     ``key`` must be set on every listed document (a missing key sorts apart and a range never reaches it).
+    ``window`` (a datetime ``key``): read in growing windows from ``anchor`` (newest first: now; oldest
+    first: the oldest key there may be) instead of matching everything past the cursor at once.
     """
+    order = [(key, direction), ("_id", direction)]
+    proj = dict(projection) if projection else None
     found: list[dict[str, Any]] = []
-    for query, order in page_queries(match, key, direction, cursor):
+
+    async def read(query: dict[str, Any], sort: list[tuple[str, int]]) -> bool:
+        """Add what ``query`` finds; True once the page (and one more, to know there is more) is full."""
         want = limit + 1 - len(found)
-        if want <= 0:
-            break
-        found += await collection.find(query, projection=dict(projection) if projection else None
-                                       ).sort(order).limit(want).to_list()
+        if want > 0:
+            found.extend(await collection.find(query, projection=proj).sort(sort).limit(want).to_list())
+        return len(found) > limit
+
+    bound = None
+    further = "$lt" if direction == DESCENDING else "$gt"
+    if cursor is not None:
+        bound, last_id = decode_cursor(cursor)
+        await read({**match, key: bound, "_id": {further: last_id}}, [("_id", direction)])
+    if window is None:
+        await read({**match, key: {further: bound}} if cursor is not None else dict(match), order)
+    elif len(found) <= limit:
+        await _windows(read, match, key, direction == DESCENDING, bound, anchor, window)
     page = found[:limit]
     more = len(found) > limit and page
     return page, (encode_cursor(page[-1].get(key), page[-1]["_id"]) if more else None)
+
+
+async def _windows(read: Any, match: Mapping[str, Any], key: str, newest_first: bool, bound: datetime | None,
+                   anchor: datetime | None, window: timedelta) -> None:
+    """Read ever longer windows past ``bound`` (the cursor, exclusive; None: from the anchor on, open-ended
+    towards the start of the order) until the page is full."""
+    order = [(key, DESCENDING if newest_first else ASCENDING), ("_id", DESCENDING if newest_first else ASCENDING)]
+    # the edge of the next window nearest the start of the order: (operator, value), or None for open
+    near: tuple[str, datetime] | None = (("$lt" if newest_first else "$gt"), bound) if bound is not None else None
+    start = bound if bound is not None else (anchor or datetime.now(timezone.utc))
+    size = window
+    while True:
+        far = start - size if newest_first else start + size
+        span: dict[str, Any] = dict([near]) if near else {}
+        if (newest_first and far <= FLOOR) or (not newest_first and far >= CEILING):
+            await read({**match, key: span} if span else dict(match), order)  # whatever is left
+            return
+        span["$gte" if newest_first else "$lt"] = far
+        if await read({**match, key: span}, order):
+            return
+        # the next window starts where this one ended: it held ``far`` (newest first) or did not
+        near = ("$lt", far) if newest_first else ("$gte", far)
+        start, size = far, size * 4

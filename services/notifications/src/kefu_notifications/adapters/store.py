@@ -19,7 +19,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from kefu_kit import insert_once
@@ -29,10 +29,12 @@ from pymongo.errors import BulkWriteError
 from pymongo.asynchronous.database import AsyncDatabase
 
 from ..domain.keys import attempt_id
+from ..domain.status import derive_status
 
 DUPLICATE_KEY = 11000
 LIST_FIELDS = ("recipient", "case_id", "channel", "status")  # what GET /notifications filters on
 LIST_KEY = "created_at"  # newest first
+LIST_WINDOW = timedelta(minutes=5)  # the first window a page reads back from now (kefu_kit.pages)
 
 
 async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
@@ -44,10 +46,27 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     await db.outcomes.create_index([("message_id", ASCENDING)])
 
 
+async def backfill_list_fields(db: AsyncDatabase[dict[str, Any]]) -> int:
+    """Give messages stored before lists were filtered in the store their status and facets (once: then none
+    lacks them, and this reads nothing)."""
+    done = 0
+    for message in await db.messages.find(unlisted()).to_list():
+        outcomes = await db.outcomes.find(of_messages([message["_id"]])).sort("attempt", ASCENDING).to_list()
+        status = derive_status(message, outcomes)
+        await db.messages.update_one(by_id(message["_id"]), {"$set": {
+            "status": status, FACETS: message_facets(message, status)}})
+        done += 1
+    return done
+
+
 # --- the filters the store sends (tests/integration/test_query_plans_notifications.py explains each) ---
 
 def by_id(doc_id: str) -> dict[str, Any]:
     return {"_id": doc_id}
+
+
+def unlisted() -> dict[str, Any]:
+    return {FACETS: None}
 
 
 def due_filter(now: datetime) -> dict[str, Any]:
@@ -151,7 +170,8 @@ class NotificationStore:
     async def find_messages(self, filters: dict[str, Any], cursor: str | None,
                             limit: int) -> tuple[list[dict[str, Any]], str | None]:
         """One page of messages, newest first, filtered in the store; and the next page's cursor."""
-        return await keyset_page(self.messages, list_filter(**filters), LIST_KEY, DESCENDING, cursor, limit)
+        return await keyset_page(self.messages, list_filter(**filters), LIST_KEY, DESCENDING, cursor, limit,
+                                 window=LIST_WINDOW)
 
     async def outcomes_for(self, message_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
         by_message: dict[str, list[dict[str, Any]]] = {m: [] for m in message_ids}

@@ -25,7 +25,7 @@ as the claimant read them; of concurrent claimants one matches), and it carries 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from kefu_contracts import TOPICS, Event
@@ -44,6 +44,7 @@ CONTACT_FIELDS = ("name", "phone", "email", "wechat_openid")
 
 LIST_FIELDS = ("status", "kind", "case_id", "campaign_id")  # what GET /surveys filters on
 LIST_KEY = "due_at"
+LIST_WINDOW = timedelta(days=1)  # the first window a page reads on from the earliest due time (kefu_kit.pages)
 HIDDEN = {FACETS: False, "outbox": False}  # bookkeeping the API never shows
 
 
@@ -65,10 +66,27 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     await db.campaigns.create_index([("project", ASCENDING)])
 
 
+async def backfill_list_fields(db: AsyncDatabase[dict[str, Any]]) -> int:
+    """Give surveys and answers stored before lists were filtered in the store their facets (once)."""
+    done = 0
+    for survey in await db.surveys.find(unlisted()).to_list():
+        await SurveyStore(db)._bound([survey])
+        await db.surveys.update_one(by_id(survey["_id"]), {"$set": {FACETS: survey_facets(survey)}})
+        done += 1
+    for answer in await db.answers.find(unlisted(), {"event": 0}).to_list():
+        await db.answers.update_one(by_id(answer["_id"]), {"$set": {FACETS: answer_facets(answer)}})
+        done += 1
+    return done
+
+
 # --- the filters the store sends (tests/integration/test_query_plans_surveys.py explains each) ---
 
 def by_id(doc_id: str) -> dict[str, Any]:
     return {"_id": doc_id}
+
+
+def unlisted() -> dict[str, Any]:
+    return {FACETS: None}
 
 
 DUE_STATUSES = ("scheduled", "pending_customer")
@@ -194,14 +212,25 @@ def listed(survey: dict[str, Any]) -> dict[str, Any]:
 
 
 class SurveyStore:
+    """Surveys; ``bounds`` keeps the earliest due time ever stored, where an oldest-first list starts reading."""
+
     def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
         self.surveys = db.surveys
+        self.bounds = db.bounds
 
     async def add(self, survey: dict[str, Any]) -> bool:
+        await self._bound([survey])
         return await insert_once(self.surveys, listed(survey))
 
     async def add_many(self, surveys: list[dict[str, Any]]) -> None:
+        await self._bound(surveys)
         await insert_many_once(self.surveys, [listed(s) for s in surveys])
+
+    async def _bound(self, surveys: list[dict[str, Any]]) -> None:
+        """Before the insert: a list never starts after a stored survey (an earlier bound only costs a query)."""
+        if surveys:
+            await self.bounds.update_one(by_id(LIST_KEY), {"$min": {"at": min(s[LIST_KEY] for s in surveys)}},
+                                         upsert=True)
 
     async def get(self, survey_id: str) -> dict[str, Any] | None:
         return await self.surveys.find_one(by_id(survey_id))
@@ -247,8 +276,10 @@ class SurveyStore:
     async def page(self, filters: dict[str, Any], cursor: str | None,
                    limit: int) -> tuple[list[dict[str, Any]], str | None]:
         """One page of surveys by due time, filtered in the store; and the next page's cursor."""
+        bound = await self.bounds.find_one(by_id(LIST_KEY))
         return await keyset_page(self.surveys, list_filter(**filters), LIST_KEY, ASCENDING, cursor, limit,
-                                 projection=HIDDEN)
+                                 projection=HIDDEN, window=LIST_WINDOW if bound else None,
+                                 anchor=bound["at"] if bound else None)
 
 
 class DueOutbox:
