@@ -14,16 +14,21 @@ from collections.abc import AsyncIterator
 from datetime import datetime, timezone
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import StreamingResponse
 from kefu_kit.auth import Principal, principal
 from kefu_kit.lag import LagMonitor
+from kefu_kit.pages import DEFAULT_LIMIT, MAX_LIMIT, NEXT_CURSOR, PAGE_RESPONSES, BadCursor, encode_cursor
 
 from . import views
 from .feed import FeedHub
-from .projection import OPEN_STATUSES, overdue
-from .store import HIDDEN, CaseStore
+from .projection import overdue
+from .store import HIDDEN, LIST_KEY, CaseStore, case_filter
+
+# An ``overdue`` filter is judged on the clock, not stored: a page reads at most this many cases to fill
+# itself, and says where it stopped (the cursor) when that was not enough.
+OVERDUE_READ = 2 * MAX_LIMIT
 
 
 Who = Annotated[Principal, Depends(principal)]
@@ -54,29 +59,48 @@ def build_router(store: CaseStore, hub: FeedHub, lag: LagMonitor, recent: int, k
         """Open cases by department and level, overdue cases, group complaints (群诉), counts."""
         return views.summary(await store.board(scope(who, project, department).query()), now())
 
-    @router.get("/cases")
+    @router.get("/cases", responses=PAGE_RESPONSES)
     async def cases(
         who: Who,
+        response: Response,
         project: Project = None,
         department: Department = None,
         status: Annotated[str | None, Query(description="a status, or 'open' for every open one")] = None,
         level: Annotated[int | None, Query(ge=0, le=3)] = None,
         late: Annotated[bool | None, Query(alias="overdue", description="only cases past a deadline")] = None,
-        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+        limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+        cursor: Annotated[str | None, Query(description=f"the {NEXT_CURSOR} header of the previous page")] = None,
     ) -> list[dict[str, Any]]:
-        """Cases, newest first."""
-        filters = scope(who, project, department).query()
-        if status == "open":
-            filters["status"] = {"$in": sorted(OPEN_STATUSES)}
-        elif status:
-            filters["status"] = status
-        if level is not None:
-            filters["level"] = level
-        found = await store.find(filters, limit=None if late is not None else limit)
-        if late is not None:
-            at = now()
-            found = [c for c in found if bool(overdue(c, at)) == late][:limit]
-        return found
+        """Cases, newest first, filtered and paged in the store (``overdue`` on the clock, within the page)."""
+        if late and status is None:
+            status = "open"  # only an open case can be overdue
+        query = case_filter(scope(who, project, department).query(), status=status, level=level)
+        try:
+            if late is None:
+                found, next_cursor = await store.page(query, cursor, limit)
+            else:
+                found, next_cursor = await _late_page(query, late, cursor, limit)
+        except BadCursor as exc:
+            raise HTTPException(422, str(exc)) from exc
+        if next_cursor:
+            response.headers[NEXT_CURSOR] = next_cursor
+        return [{k: v for k, v in c.items() if k != LIST_KEY} for c in found]
+
+    async def _late_page(query: dict[str, Any], late: bool, cursor: str | None,
+                         limit: int) -> tuple[list[dict[str, Any]], str | None]:
+        at, out, read = now(), [], 0
+        while len(out) < limit and read < OVERDUE_READ:
+            batch, cursor = await store.page(query, cursor, limit)
+            read += len(batch)
+            for case in batch:
+                if bool(overdue(case, at)) == late:
+                    out.append(case)
+                    if len(out) == limit:
+                        more = case is not batch[-1] or cursor is not None
+                        return out, encode_cursor(case[LIST_KEY], case["_id"]) if more else None
+            if cursor is None:
+                break
+        return out, cursor
 
     @router.get("/cases/{case_id}")
     async def case(case_id: str, who: Who) -> dict[str, Any]:

@@ -12,9 +12,10 @@ from contextlib import asynccontextmanager
 from datetime import datetime, timezone
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Response
+from fastapi import APIRouter, HTTPException, Query, Response
 from kefu_contracts import Contact
 from kefu_kit.aggregates import ConcurrentChange, NotFound
+from kefu_kit.pages import DEFAULT_LIMIT, MAX_LIMIT, NEXT_CURSOR, PAGE_RESPONSES, BadCursor
 from pydantic import AwareDatetime, BaseModel, Field
 
 from . import activities, earning, redeeming
@@ -93,6 +94,21 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+Limit = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
+Cursor = Query(None, description=f"the {NEXT_CURSOR} header of the previous page")
+
+
+async def _paged(response: Response, read: Any) -> list[dict[str, Any]]:
+    """One page from the store; the next page's cursor in the header; a cursor not ours is a 422."""
+    try:
+        found, next_cursor = await read
+    except BadCursor as exc:
+        raise HTTPException(422, str(exc)) from exc
+    if next_cursor:
+        response.headers[NEXT_CURSOR] = next_cursor
+    return found
+
+
 def _activity_view(activity: dict[str, Any]) -> dict[str, Any]:
     """An activity without its attendees' contact details."""
     return {k: v for k, v in activity.items() if k != "attendees"}
@@ -129,12 +145,13 @@ def build_router(club: Club) -> APIRouter:
         """Profile, tier, points balance and properties."""
         return await member_view(member_id)
 
-    @router.get("/members/{member_id}/points", tags=["members"])
-    async def points(member_id: str) -> dict[str, Any]:
-        """The ledger, oldest first, and the balance it sums to."""
-        await member_view(member_id)
-        entries = await club.ledger.entries(member_id)
-        return {"member_id": member_id, "balance": sum(e["points"] for e in entries), "entries": entries}
+    @router.get("/members/{member_id}/points", tags=["members"], responses=PAGE_RESPONSES)
+    async def points(member_id: str, response: Response, limit: int = Limit,
+                     cursor: str | None = Cursor) -> dict[str, Any]:
+        """The ledger, oldest first (a page of it), and the balance all of it sums to."""
+        member = await member_view(member_id)
+        entries = await _paged(response, club.ledger.page(member_id, cursor, limit))
+        return {"member_id": member_id, "balance": member["balance"], "entries": entries}
 
     @router.post("/members/{member_id}/referrals", tags=["members"], status_code=201)
     async def refer(member_id: str, body: Referral, response: Response) -> dict[str, Any]:
@@ -151,10 +168,12 @@ def build_router(club: Club) -> APIRouter:
         async with _answers():
             return await redeeming.redeem(club, member_id, body.offer_id, _now())
 
-    @router.get("/members/{member_id}/redemptions", tags=["benefits"])
-    async def redemptions(member_id: str) -> list[dict[str, Any]]:
+    @router.get("/members/{member_id}/redemptions", tags=["benefits"], responses=PAGE_RESPONSES)
+    async def redemptions(member_id: str, response: Response, limit: int = Limit,
+                          cursor: str | None = Cursor) -> list[dict[str, Any]]:
+        """The member's redemptions, oldest first."""
         await member_view(member_id)
-        return await club.benefits.of_member(member_id)
+        return await _paged(response, club.benefits.of_member(member_id, cursor, limit))
 
     @router.post("/merchants", tags=["benefits"], status_code=201)
     async def add_merchant(body: MerchantIn) -> dict[str, Any]:
@@ -171,12 +190,14 @@ def build_router(club: Club) -> APIRouter:
         async with _answers():
             return await redeeming.add_offer(club, merchant_id, body.model_dump(), _now())
 
-    @router.get("/merchants/{merchant_id}", tags=["benefits"])
-    async def get_merchant(merchant_id: str) -> dict[str, Any]:
-        merchant = await club.benefits.merchants.find_one({"_id": merchant_id})
+    @router.get("/merchants/{merchant_id}", tags=["benefits"], responses=PAGE_RESPONSES)
+    async def get_merchant(merchant_id: str, response: Response, limit: int = Limit,
+                           cursor: str | None = Cursor) -> dict[str, Any]:
+        """The merchant and its offers, oldest first (a page of them: the cursor pages the offers)."""
+        merchant = await club.benefits.merchant(merchant_id)
         if merchant is None:
             raise HTTPException(404, f"no merchant {merchant_id}")
-        return {**merchant, "offers": await club.benefits.offers.find({"merchant_id": merchant_id}).to_list()}
+        return {**merchant, "offers": await _paged(response, club.benefits.offers_of(merchant_id, cursor, limit))}
 
     @router.post("/activities", tags=["activities"], status_code=201)
     async def create_activity(body: ActivityIn) -> dict[str, Any]:

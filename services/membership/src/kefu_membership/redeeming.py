@@ -31,7 +31,7 @@ async def add_merchant(club: Club, fields: dict[str, Any], now: datetime) -> dic
 
 
 async def add_offer(club: Club, merchant_id: str, fields: dict[str, Any], now: datetime) -> dict[str, Any]:
-    if await club.benefits.merchants.find_one({"_id": merchant_id}) is None:
+    if await club.benefits.merchant(merchant_id) is None:
         raise Unknown(f"no merchant {merchant_id}")
     doc = {"_id": "OF" + uuid.uuid4().hex[:12].upper(), "merchant_id": merchant_id, **fields, "created_at": now}
     _offer(doc)  # validates the limits
@@ -48,7 +48,7 @@ async def redeem(club: Club, member_id: str, offer_id: str, now: datetime) -> di
     member = await club.members.get(member_id)
     if member is None:
         raise Unknown(f"no member {member_id}")
-    offer_doc = await club.benefits.offers.find_one({"_id": offer_id})
+    offer_doc = await club.benefits.offer(offer_id)
     if offer_doc is None:
         raise Unknown(f"no offer {offer_id}")
     offer = _offer(offer_doc)

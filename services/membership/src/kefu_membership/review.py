@@ -13,7 +13,7 @@ from datetime import datetime
 
 from kefu_kit import get_logger
 
-from .adapters.store import as_entries
+from .adapters.store import as_entries, member_buckets
 from .context import Cause, Club
 from .domain.members import standing_of
 from .domain.points import balance, expiring, expiry_period
@@ -22,25 +22,32 @@ from .standing import refresh_tier
 log = get_logger(__name__)
 
 
+async def _review(club: Club, member: dict, key: str, period: str, start: datetime, months: int,
+                  now: datetime) -> int:
+    """One member: 1 when their points expired now."""
+    member_id = member["_id"]
+    docs = await club.ledger.entries(member_id)
+    cause = Cause(f"{key}|{member_id}", f"{key}|{member_id}")
+    due = 0 if any(d.get("key") == key for d in docs) else expiring(as_entries(docs), start, months)
+    if due > 0:
+        _, new = await club.ledger.debit(member_id, key, lambda entries: expiring(entries, start, months),
+                                         "expiry", now, period=period)
+        await refresh_tier(club, member_id, cause, now)
+        return int(new)
+    if club.tiers.tier_for(standing_of(member, balance(as_entries(docs)), now)).id != member["tier"]:
+        await refresh_tier(club, member_id, cause, now)
+    return 0
+
+
 async def review_members(club: Club, now: datetime) -> int:
     """Expire what is due this month and put tiers right; returns how many members' points expired."""
     period, start = expiry_period(now)
     key = f"expiry|{period}"
     months = club.rules.expiry_months
-    ledgers = await club.ledger.everything()
     expired = 0
-    for member in await club.members.all():
-        member_id = member["_id"]
-        docs = ledgers.get(member_id, [])
-        cause = Cause(f"{key}|{member_id}", f"{key}|{member_id}")
-        due = 0 if any(d.get("key") == key for d in docs) else expiring(as_entries(docs), start, months)
-        if due > 0:
-            _, new = await club.ledger.debit(member_id, key, lambda entries: expiring(entries, start, months),
-                                             "expiry", now, period=period)
-            expired += new
-            await refresh_tier(club, member_id, cause, now)
-        elif club.tiers.tier_for(standing_of(member, balance(as_entries(docs)), now)).id != member["tier"]:
-            await refresh_tier(club, member_id, cause, now)
+    for low, high in member_buckets():  # every member, a range at a time, each with its own ledger
+        for member in await club.members.between(low, high):
+            expired += await _review(club, member, key, period, start, months, now)
     if expired:
         log.info("points expired", period=period, members=expired)
     return expired

@@ -33,7 +33,7 @@ from .adapters.providers import (
     SmtpProvider,
     WebhookProvider,
 )
-from .adapters.store import NotificationStore, ensure_indexes
+from .adapters.store import NotificationStore, backfill_list_fields, ensure_indexes
 from .api import build_router
 from .delivery import Deliverer
 from .domain import recipients
@@ -83,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     kit = ServiceKit(settings, stats=("notifications", "messages", "schedules", "failures"))
     kit.on_startup(ensure_indexes)
+    kit.on_startup(backfill_list_fields)
     store = NotificationStore(kit.db)
     failed_publisher = publisher_for(kit.broker, settings, NOTIFICATION_FAILED)
 

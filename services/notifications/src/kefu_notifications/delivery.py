@@ -134,5 +134,8 @@ class Deliverer:
                          retry_at=due.isoformat(), error=(outcome["error"] or "")[:300])
             else:
                 await self.failures.report(message, outcome["error"] or "failed", attempt, outcome["finished_at"])
-        await self.store.settled(schedule["_id"])
+                await self.store.set_status(message, "failed")
+        else:
+            await self.store.set_status(message, "sent")
+        await self.store.settled(schedule["_id"])  # the outbox keeps pending work only
 

@@ -31,7 +31,7 @@ class FailureReporter:
         failure = {"_id": message["_id"], "error": error[:MAX_ERROR_CHARS], "attempts": attempts, "failed_at": at,
                    "recipient": message["recipient"], "channel": message["channel"], "case_id": message.get("case_id")}
         if not await self.store.record_failure(failure):
-            failure = await self.store.failures.find_one({"_id": message["_id"]}) or failure
+            failure = await self.store.failure(message["_id"]) or failure
         else:
             log.warning("message failed for good", message_id=message["_id"], channel=message["channel"],
                         template=message["template"], attempts=failure["attempts"], error=failure["error"][:300])

@@ -16,12 +16,12 @@ from zoneinfo import ZoneInfo
 
 from kefu_contracts import Event
 
-from .adapters.store import NotificationStore
+from .adapters.store import NotificationStore, message_facets
 from .domain.keys import message_id
 from .domain.quiet_hours import QuietHours, send_at
 from .domain.recipients import Planned
 from .domain.retry import RetryPolicy
-from .domain.status import INBOX
+from .domain.status import INBOX, derive_status
 from .domain.templates import TemplateBook, TemplateError, message_fields
 from .failures import FailureReporter
 
@@ -71,4 +71,6 @@ class Notifier:
             message["unsendable"] = str(exc)
         if plan.channel != INBOX and plan.channel not in self.served and not message.get("unsendable"):
             message["unsendable"] = f"no provider serves channel {plan.channel!r} (settings channel_providers)"
+        message["status"] = derive_status(message, [])  # scheduled, or settled at once (inbox, unsendable)
+        message["facets"] = message_facets(message, message["status"])
         return message

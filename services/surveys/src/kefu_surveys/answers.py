@@ -15,6 +15,7 @@ from typing import Any
 
 from kefu_kit import get_logger
 
+from .adapters.store import answer_facets
 from .context import Surveys
 from .domain.questionnaires import Questionnaire
 from .domain.visits import is_dissatisfied
@@ -55,15 +56,20 @@ async def record(r: Surveys, survey_id: str, answer: dict[str, Any], by: str, vi
     if not customer_id:
         raise Conflict("the survey's customer is not known yet; try again when the case is")
     event = survey_answered(survey, customer_id, fields, now)
+    month = now.astimezone(CHINA).strftime("%Y-%m")
     claimed = await r.answers.claim(
         survey_id, event, now, survey_id=survey_id, kind=survey["kind"], customer_id=customer_id,
         case_id=survey.get("case_id"), campaign_id=survey.get("campaign_id"), project=survey.get("project"),
-        department=survey.get("department"), month=now.astimezone(CHINA).strftime("%Y-%m"), by=by, via=via,
-        attempt=survey.get("attempt") or 1, answered_at=now, **fields,
+        department=survey.get("department"), month=month, by=by, via=via,
+        attempt=survey.get("attempt") or 1, answered_at=now,
+        facets=answer_facets({"month": month, "project": survey.get("project"),
+                              "department": survey.get("department")}), **fields,
     )
     if not claimed:
         raise Conflict(f"survey {survey_id} was answered already")
-    await r.surveys.set(survey_id, status="answered", answered_at=now)
+    if survey.get("campaign_id"):
+        await r.counts.add(survey["campaign_id"], "answered")
+    await r.surveys.set(survey, status="answered", answered_at=now)
     await r.answers.send(survey_id, event)
     log.info("survey answered", survey_id=survey_id, via=via, dissatisfied=is_dissatisfied(fields.get("csat"),
                                                                                            fields.get("solved")))

@@ -12,12 +12,14 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Response
 from kefu_kit.aggregates import ConcurrentChange
 from kefu_kit.aggregates import NotFound as NoAggregate
+from kefu_kit.pages import DEFAULT_LIMIT, MAX_LIMIT, NEXT_CURSOR, PAGE_RESPONSES, BadCursor
 from pydantic import BaseModel, Field
 
 from . import answers, campaigns
+from .adapters.store import HIDDEN
 from .context import Surveys
 from .domain.cadence import next_survey_due
 from .domain.questionnaires import InvalidAnswer
@@ -75,19 +77,28 @@ def build_router(r: Surveys) -> APIRouter:
         except answers.Conflict as exc:
             raise HTTPException(409, str(exc)) from exc
 
-    @router.get("/surveys", tags=["surveys"])
-    async def list_surveys(status: str | None = None, kind: str | None = None, case_id: str | None = None,
-                           campaign_id: str | None = None, limit: int = Query(100, ge=1, le=1000)) -> list[dict]:
-        filters = {k: v for k, v in {"status": status, "kind": kind, "case_id": case_id,
-                                     "campaign_id": campaign_id}.items() if v is not None}
-        return await r.surveys.find(filters, limit)
+    @router.get("/surveys", tags=["surveys"], responses=PAGE_RESPONSES)
+    async def list_surveys(response: Response, status: str | None = None, kind: str | None = None,
+                           case_id: str | None = None, campaign_id: str | None = None,
+                           limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
+                           cursor: str | None = Query(None, description=f"the {NEXT_CURSOR} header of the previous page"),
+                           ) -> list[dict]:
+        """Surveys by due time, filtered and paged in the store."""
+        filters = {"status": status, "kind": kind, "case_id": case_id, "campaign_id": campaign_id}
+        try:
+            found, next_cursor = await r.surveys.page(filters, cursor, limit)
+        except BadCursor as exc:
+            raise HTTPException(422, str(exc)) from exc
+        if next_cursor:
+            response.headers[NEXT_CURSOR] = next_cursor
+        return found
 
     @router.get("/surveys/{survey_id}", tags=["surveys"])
     async def get_survey(survey_id: str) -> dict[str, Any]:
         survey = await r.surveys.get(survey_id)
         if survey is None:
             raise HTTPException(404, f"no survey {survey_id}")
-        return survey
+        return {k: v for k, v in survey.items() if k not in HIDDEN}
 
     @router.post("/surveys/{survey_id}/answers", tags=["surveys"], status_code=201)
     async def agent_answer(survey_id: str, body: AgentAnswer) -> dict[str, Any]:
@@ -141,7 +152,7 @@ def build_router(r: Surveys) -> APIRouter:
     @router.get("/campaigns", tags=["campaigns"])
     async def project_campaigns(project: str) -> dict[str, Any]:
         """A project's campaigns and when the next one is due (at least every half year)."""
-        found = await r.campaigns.snapshots.find({"project": project}).to_list()
+        found = await r.campaigns.of_project(project)
         return {"project": project, **next_survey_due([c["created_at"] for c in found], _now()),
                 "campaigns": [await campaigns.progress(r, c) for c in found]}
 

@@ -29,12 +29,15 @@ from kefu_kit import ServiceKit, subscriber_options
 from . import campaigns, return_visits, scheduler
 from .adapters.store import (
     AnswerStore,
+    CampaignCounts,
     CampaignStore,
     CaseMap,
     CustomerStore,
+    DueOutbox,
     LinkStore,
     Outbox,
     SurveyStore,
+    backfill_list_fields,
     ensure_indexes,
 )
 from .api import build_router
@@ -48,17 +51,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     kit = ServiceKit(settings, stats=("surveys", "answers", "customers", "campaigns"))
     kit.on_startup(ensure_indexes)
+    kit.on_startup(backfill_list_fields)
     publish = kit.publisher(*PUBLISHES)
 
+    surveys, counts = SurveyStore(kit.db), CampaignCounts(kit.db)
     r = Surveys(
         settings=settings,
-        surveys=SurveyStore(kit.db),
-        outbox=Outbox(kit.db.outbox, publish),
+        surveys=surveys,
+        # the outbox collection of earlier versions is still relayed until it holds nothing unsent
+        outbox=DueOutbox(surveys, publish, counts, legacy=Outbox(kit.db.outbox, publish)),
         answers=AnswerStore(kit.db.answers, publish),
         links=LinkStore(kit.db),
         customers=CustomerStore(kit.db),
         cases=CaseMap(kit.db),
         campaigns=CampaignStore(kit.db, publish),
+        counts=counts,
     )
     group = subscriber_options(settings)
     feedback_after = timedelta(seconds=settings.event_feedback_due_after_s)

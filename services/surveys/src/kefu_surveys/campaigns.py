@@ -22,7 +22,7 @@ from kefu_contracts import derived_event_id
 from kefu_kit import get_logger
 from kefu_kit.aggregates import Change
 
-from .adapters.store import insert_many_once
+from .adapters.store import DueOutbox
 from .context import Surveys
 from .domain.pacing import Claim, next_claim
 from .domain.visits import first_channel
@@ -69,8 +69,8 @@ async def set_state(r: Surveys, campaign_id: str, target: str, now: datetime) ->
 
 async def progress(r: Surveys, campaign: dict[str, Any]) -> dict[str, Any]:
     cid = campaign["_id"]
-    published = await r.outbox.collection.count_documents({"campaign_id": cid, "sent": True})
-    answered = await r.answers.count({"campaign_id": cid})
+    counted = await r.counts.of(cid)
+    published, answered = counted["published"], counted["answered"]
     keep = ("name", "project", "questionnaire_id", "rate_per_minute", "total", "state", "created_at", "history")
     return {"campaign_id": cid, **{k: campaign[k] for k in keep}, "claimed": campaign["cursor"],
             "published": published, "answered": answered}
@@ -151,7 +151,7 @@ class Pacer:
                 await self.r.outbox.publish(event)
                 self._last_sent[campaign_id] = now_utc()
             started = now_utc()
-            await self.r.outbox.mark_sent([entry["_id"] for entry, _ in entries])
+            await self.r.outbox.mark_sent([entry for entry, _ in entries])
             log.info("campaign batch sent", campaign_id=campaign_id, surveys=len(entries),
                      marking_s=(now_utc() - started).total_seconds())
         except Exception as exc:  # the relay publishes what is left unsent
@@ -191,9 +191,8 @@ async def _store_batch(r: Surveys, campaign: dict[str, Any], batch: dict[str, An
             "cause_event_id": campaign["_id"], "unreachable": [], "created_at": now,
         }
         event = survey_due(survey, 1, survey["channel"], slot, survey["expires_at"], slot)
+        survey["outbox"] = DueOutbox.entry(event, slot, campaign["_id"])
         surveys.append(survey)
-        entries.append((r.outbox.entry(event.event_id, event, slot, survey_id=survey["_id"],
-                                       campaign_id=campaign["_id"]), event))
-    await r.surveys.add_many(surveys)
-    await insert_many_once(r.outbox.collection, [e for e, _ in entries])
+        entries.append(({**survey["outbox"], "survey_id": survey["_id"]}, event))
+    await r.surveys.add_many(surveys)  # each with the survey.due it owes; a survey stored before keeps its own
     return entries

@@ -5,7 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from .adapters.store import AnswerStore, CampaignStore, CaseMap, CustomerStore, LinkStore, Outbox, SurveyStore
+from .adapters.store import (
+    AnswerStore,
+    CampaignCounts,
+    CampaignStore,
+    CaseMap,
+    CustomerStore,
+    DueOutbox,
+    LinkStore,
+    SurveyStore,
+)
 from .domain.questionnaires import Questionnaire, default_questionnaires
 from .domain.results import Targets, default_targets
 from .domain.visits import Policy, default_policy
@@ -16,12 +25,13 @@ from .settings import Settings
 class Surveys:
     settings: Settings
     surveys: SurveyStore
-    outbox: Outbox
+    outbox: DueOutbox
     answers: AnswerStore
     links: LinkStore
     customers: CustomerStore
     cases: CaseMap
     campaigns: CampaignStore
+    counts: CampaignCounts
     policy: Policy = field(default_factory=default_policy)
     questionnaires: dict[str, Questionnaire] = field(default_factory=default_questionnaires)
     targets: Targets = field(default_factory=default_targets)

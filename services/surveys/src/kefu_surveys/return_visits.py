@@ -59,7 +59,7 @@ async def case_status_changed(event: CaseStatusChanged, r: Surveys, now: datetim
         # only a case heard of for the first time can have visits waiting (a race is settled at due time)
         await r.customers.learn(event.customer_id, {}, event.project)
         for waiting in await r.surveys.pending_for_case(event.case_id):
-            await r.surveys.set(waiting["_id"], customer={"customer_id": event.customer_id}, status="scheduled")
+            await r.surveys.claim(waiting, customer={"customer_id": event.customer_id}, status="scheduled")
     if not is_complaint_closure(event.status.value, event.kind.value, event.level, event.actor):
         return
     survey = _survey(

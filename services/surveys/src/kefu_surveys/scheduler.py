@@ -1,10 +1,11 @@
 """The durable scheduler: surveys that fall due are published, unanswered ones expire and are retried once.
 
-Every instance runs it (``kit.every``). The effect of each step is claimed first with
-an insert of the event it publishes (``outbox``, ``_id`` = the event's deterministic
-id), so two instances and a restart publish each ``survey.due`` once; the claim's
-winner then updates the survey's status. A loser that finds the status behind the
-claim (its writer died in between) repairs it from the claim.
+Every instance runs it (``kit.every``). Each step is claimed on the survey itself: a
+conditional update matching the status and attempt the instance read, which sets the
+new status and the ``survey.due`` it owes in one write (``SurveyStore.claim``). Of two
+instances (or a run after a restart) one matches, so each ``survey.due`` is published
+once; the winner publishes and drops the entry, the relay publishes one a dead writer
+left. Nothing is kept per step beyond the survey: its status and attempt are the key.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from kefu_kit import get_logger
 
 from .context import Surveys
 from .domain.visits import first_channel, on_expiry
-from .events import due_event_id, survey_due
+from .adapters.store import DueOutbox
+from .events import survey_due
 
 log = get_logger(__name__)
 
@@ -43,54 +45,31 @@ async def fire(survey: dict[str, Any], r: Surveys, now: datetime) -> None:
     """Publish the survey's first ``survey.due``; with no known customer or contact an agent phones."""
     customer = await _customer(survey, r)
     channel = first_channel(survey["kind"], customer, r.policy)
-    survey = {**survey, "customer": customer}
     expires_at = now + r.answer_window(survey["kind"])
-    event = survey_due(survey, 1, channel, survey["due_at"], expires_at, now)
-    if await r.outbox.claim(event.event_id, event, now, survey_id=survey["_id"], campaign_id=None):
-        await r.surveys.set(survey["_id"], status="open", customer=customer, channel=channel,
-                            expires_at=expires_at, opened_at=now)
-        await r.outbox.send(event.event_id, event)
+    event = survey_due({**survey, "customer": customer}, 1, channel, survey["due_at"], expires_at, now)
+    owed = DueOutbox.entry(event, now, survey.get("campaign_id"))
+    if await r.surveys.claim(survey, owed, status="open", customer=customer, channel=channel,
+                             expires_at=expires_at, opened_at=now):
+        await r.outbox.send(survey["_id"], owed, event)
         log.info("survey due published", survey_id=survey["_id"], kind=survey["kind"], channel=channel)
-    else:
-        await _repair(survey["_id"], 1, r)
 
 
 async def expire(survey: dict[str, Any], r: Surveys, now: datetime) -> None:
     """No answer by its expiry: unreachable on this channel; retried once on the next, then unreachable for good."""
-    if await r.answers.collection.find_one({"_id": survey["_id"]}, {"_id": 1}):
-        await r.surveys.set(survey["_id"], status="answered")  # an answer raced the expiry
+    if await r.answers.answered(survey["_id"]):
+        await r.surveys.set(survey, status="answered")  # an answer raced the expiry
         return
     attempt, channel = survey.get("attempt") or 1, survey["channel"]
     missed = {"attempt": attempt, "channel": channel, "expired_at": survey["expires_at"]}
     decision = on_expiry(attempt, channel, r.policy)
     if decision.outcome == "unreachable":
-        await r.surveys.set(survey["_id"], status="unreachable", unreachable=[*survey["unreachable"], missed])
-        log.info("survey unreachable", survey_id=survey["_id"], attempts=attempt)
+        if await r.surveys.claim(survey, status="unreachable", unreachable=[*survey["unreachable"], missed]):
+            log.info("survey unreachable", survey_id=survey["_id"], attempts=attempt)
         return
     expires_at = now + r.answer_window(survey["kind"])
     event = survey_due(survey, attempt + 1, decision.channel, now, expires_at, now)
-    if await r.outbox.claim(event.event_id, event, now, survey_id=survey["_id"], campaign_id=survey.get("campaign_id")):
-        await r.surveys.set(survey["_id"], status="open", attempt=attempt + 1, channel=decision.channel,
-                            expires_at=expires_at, unreachable=[*survey["unreachable"], missed])
-        await r.outbox.send(event.event_id, event)
+    owed = DueOutbox.entry(event, now, survey.get("campaign_id"))
+    if await r.surveys.claim(survey, owed, status="open", attempt=attempt + 1, channel=decision.channel,
+                             expires_at=expires_at, unreachable=[*survey["unreachable"], missed]):
+        await r.outbox.send(survey["_id"], owed, event)
         log.info("survey retried on another channel", survey_id=survey["_id"], channel=decision.channel)
-    else:
-        await _repair(survey["_id"], attempt + 1, r, missed)
-
-
-async def _repair(survey_id: str, attempt: int, r: Surveys, missed: dict[str, Any] | None = None) -> None:
-    """Another writer claimed this attempt; make the survey's status say so if that writer died before."""
-    claim = await r.outbox.collection.find_one({"_id": due_event_id(survey_id, attempt)})
-    survey = await r.surveys.get(survey_id)
-    if claim is None or survey is None or (survey["status"] == "open" and survey.get("attempt") == attempt):
-        return
-    if survey["status"] in ("answered", "unreachable"):
-        return
-    event = claim["event"]
-    fields: dict[str, Any] = {"status": "open", "attempt": attempt, "channel": event["preferred_channel"],
-                              "expires_at": datetime.fromisoformat(event["expires_at"])}
-    if attempt == 1:
-        fields["customer"] = {k: v for k, v in event["customer"].items() if v}
-    elif missed and not any(m["attempt"] == missed["attempt"] for m in survey["unreachable"]):
-        fields["unreachable"] = [*survey["unreachable"], missed]
-    await r.surveys.set(survey_id, **fields)

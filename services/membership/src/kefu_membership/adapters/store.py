@@ -9,7 +9,9 @@
   (one credit per cause); debits claim ``<member>|debit|<seq>`` in sequence, so
   debits of one member are serialised and never overdraw the balance.
 * ``merchants``, ``offers``: alliance merchants and their offers (written once).
-* ``offer_slots``: claimed redemption slots, bounding redemptions per member and in total.
+* ``offer_slots``: claimed redemption slots, bounding redemptions per member and in total;
+  ``offer_counts``: how many total slots an offer has given, the hint where a claim starts
+  looking (a hint only: the slots' unique ids bound the redemptions, a stale hint costs tries).
 * ``redemptions``: what was redeemed, with its code. ``referrals``: one per buyer's contract.
 """
 
@@ -23,6 +25,7 @@ from typing import Any
 from kefu_contracts import derived_event_id
 from kefu_kit import insert_once
 from kefu_kit.aggregates import AggregateStore, ConcurrentChange, Publish
+from kefu_kit.pages import keyset_page
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -32,18 +35,53 @@ Doc = dict[str, Any]
 
 
 async def ensure_indexes(db: AsyncDatabase[Doc]) -> None:
-    await db.points.create_index([("member_id", ASCENDING), ("at", ASCENDING)])
-    await db.offer_slots.create_index([("offer_id", ASCENDING)])
-    await db.redemptions.create_index([("member_id", ASCENDING)])
+    """One index per query shape below (SecantusDB uses an index only when the filter is a prefix of its keys)."""
+    await db.points.create_index([("member_id", ASCENDING), ("at", ASCENDING), ("_id", ASCENDING)])
+    await db.redemptions.create_index([("member_id", ASCENDING), ("at", ASCENDING), ("_id", ASCENDING)])
+    await db.offers.create_index([("merchant_id", ASCENDING), ("created_at", ASCENDING), ("_id", ASCENDING)])
     await db.activities.create_index([("closed", ASCENDING), ("ends_at", ASCENDING)])
+    # an id range is served only by a compound index that starts with _id (not by _id_ itself)
+    await db.members.create_index([("_id", ASCENDING), ("customer_id", ASCENDING)])
+
+
+# --- the filters the store sends (tests/integration/test_query_plans_membership.py explains each) ---
+
+def by_id(doc_id: str) -> Doc:
+    return {"_id": doc_id}
+
+
+def member_buckets() -> list[tuple[str, str]]:
+    """256 id ranges that together hold every member (ids are ``M`` and 12 uniform hex digits).
+
+    The review reads one range at a time: a bounded read of about 1/256 of the members. (Paging
+    "after the last id" would not be: the store collects every later member before the limit.)
+    """
+    edges = [f"M{k:02X}" for k in range(256)] + ["MG"]  # "MG" sorts after every "MFF..."
+    return list(zip(edges, edges[1:]))
+
+
+def members_between(low: str, high: str) -> Doc:
+    return {"_id": {"$gte": low, "$lt": high}}
+
+
+def of_member(member_id: str) -> Doc:
+    return {"member_id": member_id}
+
+
+def of_merchant(merchant_id: str) -> Doc:
+    return {"merchant_id": merchant_id}
+
+
+def due_to_close_filter(now: datetime) -> Doc:
+    return {"closed": False, "ends_at": {"$lte": now}}
 
 
 class MemberStore(AggregateStore):
     def __init__(self, db: AsyncDatabase[Doc], publish: Publish) -> None:
         super().__init__(db, "members", publish)
 
-    async def all(self) -> list[Doc]:
-        return await self.snapshots.find({}).to_list()
+    async def between(self, low: str, high: str) -> list[Doc]:
+        return await self.snapshots.find(members_between(low, high)).to_list()
 
 
 class ActivityStore(AggregateStore):
@@ -51,7 +89,7 @@ class ActivityStore(AggregateStore):
         super().__init__(db, "activities", publish)
 
     async def due_to_close(self, now: datetime) -> list[Doc]:
-        return await self.snapshots.find({"closed": False, "ends_at": {"$lte": now}}).to_list()
+        return await self.snapshots.find(due_to_close_filter(now)).to_list()
 
 
 def as_entries(docs: list[Doc]) -> list[Entry]:
@@ -66,15 +104,12 @@ class Ledger:
         self._max_attempts = max_attempts
 
     async def entries(self, member_id: str) -> list[Doc]:
-        docs = await self.points.find({"member_id": member_id}).to_list()
+        docs = await self.points.find(of_member(member_id)).to_list()
         return sorted(docs, key=lambda d: (d["at"], d["_id"]))
 
-    async def everything(self) -> dict[str, list[Doc]]:
-        """Every entry, by member (one scan, for the periodic review)."""
-        out: dict[str, list[Doc]] = {}
-        for doc in await self.points.find({}).to_list():
-            out.setdefault(doc["member_id"], []).append(doc)
-        return out
+    async def page(self, member_id: str, cursor: str | None, limit: int) -> tuple[list[Doc], str | None]:
+        """The member's entries, oldest first, one page."""
+        return await keyset_page(self.points, of_member(member_id), "at", ASCENDING, cursor, limit)
 
     async def credit(self, member_id: str, points: int, rule: str, source: str, at: datetime, **detail: Any) -> bool:
         """Credit ``points`` for ``source`` under ``rule``; False when that cause was credited already."""
@@ -123,22 +158,41 @@ class Benefits:
         self.offers = db.offers
         self.slots = db.offer_slots
         self.redemptions = db.redemptions
+        self.counts = db.offer_counts
 
     async def claim(self, slot_ids: list[str], **detail: Any) -> str | None:
         """Insert the first free slot of ``slot_ids``; None when all are taken."""
         for slot_id in slot_ids:
             if await insert_once(self.slots, {"_id": slot_id, **detail}):
+                if detail.get("kind") == "total":
+                    await self.counts.update_one(by_id(detail["offer_id"]), {"$inc": {"taken": 1}}, upsert=True)
                 return slot_id
         return None
 
     async def release(self, slot_id: str) -> None:
-        await self.slots.delete_one({"_id": slot_id})
+        slot = await self.slots.find_one(by_id(slot_id))  # (find_one_and_delete would scan on SecantusDB)
+        deleted = await self.slots.delete_one(by_id(slot_id))
+        if slot is not None and deleted.deleted_count and slot.get("kind") == "total":
+            await self.counts.update_one(by_id(slot["offer_id"]), {"$inc": {"taken": -1}})
 
     async def taken(self, offer_id: str) -> int:
-        return await self.slots.count_documents({"offer_id": offer_id, "kind": "total"})
+        """How many total slots are probably taken (a hint: see ``offer_counts``)."""
+        doc = await self.counts.find_one(by_id(offer_id))
+        return int(doc["taken"]) if doc else 0
 
-    async def of_member(self, member_id: str) -> list[Doc]:
-        return await self.redemptions.find({"member_id": member_id}).sort("at", ASCENDING).to_list()
+    async def merchant(self, merchant_id: str) -> Doc | None:
+        return await self.merchants.find_one(by_id(merchant_id))
+
+    async def offer(self, offer_id: str) -> Doc | None:
+        return await self.offers.find_one(by_id(offer_id))
+
+    async def offers_of(self, merchant_id: str, cursor: str | None, limit: int) -> tuple[list[Doc], str | None]:
+        """A merchant's offers, oldest first, one page."""
+        return await keyset_page(self.offers, of_merchant(merchant_id), "created_at", ASCENDING, cursor, limit)
+
+    async def of_member(self, member_id: str, cursor: str | None, limit: int) -> tuple[list[Doc], str | None]:
+        """A member's redemptions, oldest first, one page."""
+        return await keyset_page(self.redemptions, of_member(member_id), "at", ASCENDING, cursor, limit)
 
 
 class Referrals:
@@ -151,4 +205,4 @@ class Referrals:
         """Record a referral; when its contract is known, the recorded one and False."""
         if await insert_once(self.referrals, doc):
             return doc, True
-        return await self.referrals.find_one({"_id": doc["_id"]}) or doc, False
+        return await self.referrals.find_one(by_id(doc["_id"])) or doc, False

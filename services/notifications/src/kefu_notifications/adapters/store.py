@@ -3,13 +3,15 @@
 * ``notifications``: one notice per ``case.assigned`` (the department's "new case",
   what dashboards and the demo count), with the ids of the messages it caused.
 * ``messages``: one record per (cause event, recipient, channel), inserted once:
-  what is said, to whom, where, and from when it may go out. Messages on the
+  what is said, to whom, where, and from when it may go out; its ``status`` (and the
+  list ``facets`` it makes) is set by the one claimant of the attempt that settles it. Messages on the
   ``inbox`` channel are delivered by being recorded: the staff inboxes are these
   records (``GET /notifications?recipient=...&channel=inbox``).
 * ``schedules``: the durable outbox, one small document per attempt that is due
   (``<message>|<n>``), carrying a copy of what the provider needs; deleted when
   settled, so the delivery loop only ever scans pending work.
-* ``attempts``: the claims (``<message>|<n>``): whoever inserts one sends that attempt.
+* ``attempts``: the claims (``<message>|<n>``): whoever inserts one sends that attempt. Kept: they
+  are the idempotency keys (read by ``_id`` only), so a redelivered event never re-sends.
 * ``outcomes``: the result of each attempt (``<message>|<n>``); the status is derived from them.
 * ``failures``: one per message that failed for good.
 * ``preferences``: owners' channel and language.
@@ -17,25 +19,72 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from kefu_kit import insert_once
+from kefu_kit.pages import FACETS, facet, facets_of, keyset_page, page_index
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import BulkWriteError
 from pymongo.asynchronous.database import AsyncDatabase
 
 from ..domain.keys import attempt_id
+from ..domain.status import derive_status
 
 DUPLICATE_KEY = 11000
+LIST_FIELDS = ("recipient", "case_id", "channel", "status")  # what GET /notifications filters on
+LIST_KEY = "created_at"  # newest first
+LIST_WINDOW = timedelta(minutes=5)  # the first window a page reads back from now (kefu_kit.pages)
 
 
 async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
+    """One index per query shape below (SecantusDB uses an index only when the filter is a prefix of its keys)."""
     await db.notifications.create_index([("case_id", ASCENDING)])
-    await db.messages.create_index([("recipient", ASCENDING), ("created_at", DESCENDING)])
-    await db.messages.create_index([("case_id", ASCENDING)])
+    await db.messages.create_index(page_index(LIST_KEY, DESCENDING))
     await db.schedules.create_index([("due_at", ASCENDING)])
+    await db.schedules.create_index([("message_id", ASCENDING)])
     await db.outcomes.create_index([("message_id", ASCENDING)])
+
+
+async def backfill_list_fields(db: AsyncDatabase[dict[str, Any]]) -> int:
+    """Give messages stored before lists were filtered in the store their status and facets (once: then none
+    lacks them, and this reads nothing)."""
+    done = 0
+    for message in await db.messages.find(unlisted()).to_list():
+        outcomes = await db.outcomes.find(of_messages([message["_id"]])).sort("attempt", ASCENDING).to_list()
+        status = derive_status(message, outcomes)
+        await db.messages.update_one(by_id(message["_id"]), {"$set": {
+            "status": status, FACETS: message_facets(message, status)}})
+        done += 1
+    return done
+
+
+# --- the filters the store sends (tests/integration/test_query_plans_notifications.py explains each) ---
+
+def by_id(doc_id: str) -> dict[str, Any]:
+    return {"_id": doc_id}
+
+
+def unlisted() -> dict[str, Any]:
+    return {FACETS: None}
+
+
+def due_filter(now: datetime) -> dict[str, Any]:
+    return {"due_at": {"$lte": now}}
+
+
+def of_messages(message_ids: list[str]) -> dict[str, Any]:
+    return {"message_id": {"$in": message_ids}}
+
+
+def list_filter(**filters: Any) -> dict[str, Any]:
+    """A list request's filters (recipient, case_id, channel, status) as the one facet that selects them."""
+    return {FACETS: facet({k: v for k, v in filters.items() if k in LIST_FIELDS and v is not None})}
+
+
+def message_facets(message: dict[str, Any], status: str) -> list[str]:
+    return facets_of({"recipient": message["recipient"], "case_id": message.get("case_id"),
+                      "channel": message["channel"], "status": status})
 
 
 class NotificationStore:
@@ -68,7 +117,12 @@ class NotificationStore:
         return [True] * len(messages)
 
     async def ever_attempted(self, message_id: str) -> bool:
-        return await self.attempts.find_one({"_id": attempt_id(message_id, 1)}) is not None
+        return await self.attempts.find_one(by_id(attempt_id(message_id, 1))) is not None
+
+    async def set_status(self, message: dict[str, Any], status: str) -> None:
+        """The settled status, for list filters (the API still shows the status derived from the outcomes)."""
+        await self.messages.update_one(by_id(message["_id"]), {"$set": {
+            "status": status, FACETS: message_facets(message, status)}})
 
     async def schedule(self, message: dict[str, Any], attempt: int, due_at: datetime) -> bool:
         """Put attempt ``attempt`` of ``message`` in the outbox (once)."""
@@ -80,7 +134,7 @@ class NotificationStore:
     # --- the delivery loop's side -------------------------------------------------------------
 
     async def due(self, now: datetime, limit: int) -> list[dict[str, Any]]:
-        return await self.schedules.find({"due_at": {"$lte": now}}).sort("due_at", ASCENDING).limit(limit).to_list()
+        return await self.schedules.find(due_filter(now)).sort("due_at", ASCENDING).limit(limit).to_list()
 
     async def claim(self, schedule: dict[str, Any], at: datetime, instance: str) -> bool:
         return await insert_once(self.attempts, {"_id": schedule["_id"], "message_id": schedule["message_id"],
@@ -88,10 +142,10 @@ class NotificationStore:
                                                  "instance": instance})
 
     async def claim_of(self, schedule_id: str) -> dict[str, Any] | None:
-        return await self.attempts.find_one({"_id": schedule_id})
+        return await self.attempts.find_one(by_id(schedule_id))
 
     async def outcome_of(self, schedule_id: str) -> dict[str, Any] | None:
-        return await self.outcomes.find_one({"_id": schedule_id})
+        return await self.outcomes.find_one(by_id(schedule_id))
 
     async def record_outcome(self, outcome: dict[str, Any]) -> dict[str, Any]:
         """The attempt's outcome as stored: the first one recorded wins."""
@@ -103,19 +157,25 @@ class NotificationStore:
         return await insert_once(self.failures, failure)
 
     async def settled(self, schedule_id: str) -> None:
-        await self.schedules.delete_one({"_id": schedule_id})
+        await self.schedules.delete_one(by_id(schedule_id))
 
     # --- reading -------------------------------------------------------------------------------
 
     async def message(self, message_id: str) -> dict[str, Any] | None:
-        return await self.messages.find_one({"_id": message_id})
+        return await self.messages.find_one(by_id(message_id))
 
-    async def find_messages(self, filters: dict[str, Any], limit: int) -> list[dict[str, Any]]:
-        return await self.messages.find(filters).sort("created_at", DESCENDING).limit(limit).to_list()
+    async def failure(self, message_id: str) -> dict[str, Any] | None:
+        return await self.failures.find_one(by_id(message_id))
+
+    async def find_messages(self, filters: dict[str, Any], cursor: str | None,
+                            limit: int) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of messages, newest first, filtered in the store; and the next page's cursor."""
+        return await keyset_page(self.messages, list_filter(**filters), LIST_KEY, DESCENDING, cursor, limit,
+                                 window=LIST_WINDOW)
 
     async def outcomes_for(self, message_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
         by_message: dict[str, list[dict[str, Any]]] = {m: [] for m in message_ids}
-        for outcome in await self.outcomes.find({"message_id": {"$in": message_ids}}).to_list():
+        for outcome in await self.outcomes.find(of_messages(message_ids)).to_list():
             by_message[outcome["message_id"]].append(outcome)
         for outcomes in by_message.values():
             outcomes.sort(key=lambda o: o["attempt"])
@@ -123,16 +183,16 @@ class NotificationStore:
 
     async def pending_for(self, message_ids: list[str]) -> dict[str, datetime]:
         """When each still-pending message's next attempt is due."""
-        rows = await self.schedules.find({"message_id": {"$in": message_ids}}).to_list()
+        rows = await self.schedules.find(of_messages(message_ids)).to_list()
         return {r["message_id"]: r["due_at"] for r in rows}
 
     # --- owners' preferences -------------------------------------------------------------------
 
     async def preference(self, customer_id: str) -> dict[str, Any] | None:
-        return await self.preferences.find_one({"_id": customer_id})
+        return await self.preferences.find_one(by_id(customer_id))
 
     async def set_preference(self, customer_id: str, preference: dict[str, Any]) -> None:
         """Replace the owner's preference (the owner's latest word wins)."""
         doc = {"_id": customer_id, **preference}
         if not await insert_once(self.preferences, doc):
-            await self.preferences.replace_one({"_id": customer_id}, doc)
+            await self.preferences.replace_one(by_id(customer_id), doc)

@@ -1,7 +1,9 @@
-"""A message's delivery status, derived from its insert-only attempt outcomes (never stored and updated).
+"""A message's delivery status, derived from its insert-only attempt outcomes.
 
-Several instances record outcomes; an updated status field could be overwritten
-by a slower writer with an older state. Deriving it from the outcomes cannot.
+Several instances record outcomes; the API shows the status derived from them,
+which a slower writer cannot overwrite. The stored ``status`` (for list filters
+in the store) is written only by the claimant of the attempt that settles the
+message, once; it is never the source of what the API reports.
 """
 
 from __future__ import annotations

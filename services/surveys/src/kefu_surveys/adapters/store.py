@@ -1,33 +1,38 @@
 """The surveys service's store, in its own database.
 
-FerretDB scans whole collections and applies updates without locking, so every effect
-that must happen once is an insert with a deterministic ``_id`` (a *claim*), and a
-document's status is only written by the claim's winner (and is repaired from the
-claims when a writer died in between).
+Every effect that must happen once is claimed on the record that is looked up by ``_id``:
+a survey's next step is a conditional update of the survey (its ``_id``, status and attempt
+as the claimant read them; of concurrent claimants one matches), and it carries the
+``survey.due`` it owes in the same write, so no writer can die between the two.
 
 * ``surveys``: one document per survey (return visit, campaign survey, event feedback);
   ``status`` pending_customer → scheduled → open → answered | (retry: open again) | unreachable.
-* ``outbox``: each ``survey.due`` to publish, ``_id`` = its event id (the claim that fires it
-  once), with its send time and whether it was sent; the relay publishes what a dead writer left.
+  ``outbox``: the ``survey.due`` the survey still owes (with its send time), removed once
+  published: the relay publishes what a dead writer left, and only pending work is indexed.
+  ``facets``: what its list filters on (``kefu_kit.pages``).
+* ``outbox`` (collection): the ``survey.due`` entries of earlier versions, still relayed.
 * ``answers``: one per survey, ``_id`` = survey id (the claim: a second answer is refused),
   with the ``survey.answered`` event it owes and what results are counted from.
 * ``links`` / ``link_uses``: owners' answer links, by SHA-256 of the token; a use is a claim.
 * ``customers``: how to reach owners (learned from events, campaigns and answers).
 * ``cases``: case → customer, department, project (insert-first, learned from case.status_changed).
 * ``campaigns`` (+ revisions, outbox): campaigns are aggregates (the pacer of every instance and the
-  pause/resume API change them); ``campaign_owners``: their owners, insert-only.
+  pause/resume API change them); ``campaign_owners``: their owners, insert-only;
+  ``campaign_counts``: surveys published and answered per campaign, counted by whoever made the
+  change (a writer that dies between the change and its count leaves the count one short).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from kefu_contracts import TOPICS, Event
 from kefu_kit import get_logger, insert_once
 from kefu_kit.aggregates import AggregateStore
-from pymongo import ASCENDING
+from kefu_kit.pages import FACETS, facet, facets_of, keyset_page, page_index
+from pymongo import ASCENDING, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
@@ -37,13 +42,119 @@ Publish = Callable[[Event], Awaitable[None]]
 CONTACT_FIELDS = ("name", "phone", "email", "wechat_openid")
 
 
+LIST_FIELDS = ("status", "kind", "case_id", "campaign_id")  # what GET /surveys filters on
+LIST_KEY = "due_at"
+LIST_WINDOW = timedelta(days=1)  # the first window a page reads on from the earliest due time (kefu_kit.pages)
+HIDDEN = {FACETS: False, "outbox": False}  # bookkeeping the API never shows
+
+
 async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
+    """One index per query shape below (SecantusDB uses an index only when the filter is a prefix of its keys)."""
     await db.surveys.create_index([("status", ASCENDING), ("due_at", ASCENDING)])
-    await db.surveys.create_index([("case_id", ASCENDING)])
+    await db.surveys.create_index([("status", ASCENDING), ("expires_at", ASCENDING)])
+    await db.surveys.create_index([("case_id", ASCENDING), ("status", ASCENDING)])
+    await db.surveys.create_index([("_id", ASCENDING), ("status", ASCENDING), ("attempt", ASCENDING)])
+    await db.surveys.create_index([("_id", ASCENDING), ("outbox._id", ASCENDING)])
+    await db.surveys.create_index([("outbox.send_at", ASCENDING)])
+    await db.surveys.create_index(page_index(LIST_KEY, ASCENDING))
     await db.outbox.create_index([("sent", ASCENDING), ("send_at", ASCENDING)])
-    await db.answers.create_index([("month", ASCENDING)])
+    await db.answers.create_index([("sent", ASCENDING), ("send_at", ASCENDING)])
+    await db.answers.create_index([(FACETS, ASCENDING)])
     await db.campaign_owners.create_index([("campaign_id", ASCENDING), ("idx", ASCENDING)])
     await db.customers.create_index([("projects", ASCENDING)])
+    await db.campaigns.create_index([("state", ASCENDING)])
+    await db.campaigns.create_index([("project", ASCENDING)])
+
+
+async def backfill_list_fields(db: AsyncDatabase[dict[str, Any]]) -> int:
+    """Give surveys and answers stored before lists were filtered in the store their facets (once)."""
+    done = 0
+    for survey in await db.surveys.find(unlisted()).to_list():
+        await SurveyStore(db)._bound([survey])
+        await db.surveys.update_one(by_id(survey["_id"]), {"$set": {FACETS: survey_facets(survey)}})
+        done += 1
+    for answer in await db.answers.find(unlisted(), {"event": 0}).to_list():
+        await db.answers.update_one(by_id(answer["_id"]), {"$set": {FACETS: answer_facets(answer)}})
+        done += 1
+    return done
+
+
+# --- the filters the store sends (tests/integration/test_query_plans_surveys.py explains each) ---
+
+def by_id(doc_id: str) -> dict[str, Any]:
+    return {"_id": doc_id}
+
+
+def unlisted() -> dict[str, Any]:
+    return {FACETS: None}
+
+
+DUE_STATUSES = ("scheduled", "pending_customer")
+
+
+def due_filter(status: str, now: datetime) -> dict[str, Any]:
+    """One status at a time: a ``$in`` next to another field is not served by an index."""
+    return {"status": status, "due_at": {"$lte": now}}
+
+
+def expired_filter(now: datetime) -> dict[str, Any]:
+    return {"status": "open", "expires_at": {"$lte": now}}
+
+
+def pending_for_case_filter(case_id: str) -> dict[str, Any]:
+    return {"case_id": case_id, "status": "pending_customer"}
+
+
+def step_filter(survey: dict[str, Any]) -> dict[str, Any]:
+    """The survey as its claimant read it: the claim matches only while nobody took this step."""
+    return {"_id": survey["_id"], "status": survey["status"], "attempt": survey.get("attempt") or 1}
+
+
+def owed_filter(survey_id: str, event_id: str) -> dict[str, Any]:
+    return {"_id": survey_id, "outbox._id": event_id}
+
+
+def unsent_filter(before: datetime) -> dict[str, Any]:
+    return {"outbox.send_at": {"$lt": before}}
+
+
+def legacy_unsent_filter(before: datetime) -> dict[str, Any]:
+    return {"sent": False, "send_at": {"$lt": before}}
+
+
+def list_filter(**filters: Any) -> dict[str, Any]:
+    return {FACETS: facet({k: v for k, v in filters.items() if k in LIST_FIELDS and v is not None})}
+
+
+def survey_facets(survey: dict[str, Any]) -> list[str]:
+    return facets_of({k: survey.get(k) for k in LIST_FIELDS})
+
+
+RESULT_FIELDS = ("month", "project", "department")
+
+
+def results_filter(**filters: Any) -> dict[str, Any]:
+    return {FACETS: facet({k: v for k, v in filters.items() if k in RESULT_FIELDS and v is not None})}
+
+
+def answer_facets(answer: dict[str, Any]) -> list[str]:
+    return facets_of({k: answer.get(k) for k in RESULT_FIELDS})
+
+
+def of_project(project: str) -> dict[str, Any]:
+    return {"projects": project}
+
+
+def running_filter() -> dict[str, Any]:
+    return {"state": "running"}
+
+
+def project_filter(project: str) -> dict[str, Any]:
+    return {"project": project}
+
+
+def owners_filter(campaign_id: str, start: int, end: int) -> dict[str, Any]:
+    return {"campaign_id": campaign_id, "idx": {"$gte": start, "$lt": end}}
 
 
 async def insert_many_once(collection: AsyncCollection[dict[str, Any]], docs: list[dict[str, Any]]) -> None:
@@ -83,18 +194,11 @@ class Outbox:
 
     async def send(self, claim_id: str, event: Event) -> None:
         await self._publish(event)
-        await self.collection.update_one({"_id": claim_id}, {"$set": {"sent": True}})
-
-    async def publish(self, event: Event) -> None:
-        """Publish without marking (a caller publishing a batch marks it once with ``mark_sent``)."""
-        await self._publish(event)
-
-    async def mark_sent(self, claim_ids: list[str]) -> None:
-        await self.collection.update_many({"_id": {"$in": claim_ids}}, {"$set": {"sent": True}})
+        await self.collection.update_one(by_id(claim_id), {"$set": {"sent": True}})
 
     async def relay(self, before: datetime) -> int:
         """Publish claimed events still unsent after their send time (their writer died)."""
-        pending = await self.collection.find({"sent": False, "send_at": {"$lt": before}}).to_list()
+        pending = await self.collection.find(legacy_unsent_filter(before)).to_list()
         for doc in pending:
             await self.send(doc["_id"], event_from(doc))
         if pending:
@@ -103,39 +207,136 @@ class Outbox:
         return len(pending)
 
 
+def listed(survey: dict[str, Any]) -> dict[str, Any]:
+    return {**survey, FACETS: survey_facets(survey)}
+
+
 class SurveyStore:
+    """Surveys; ``bounds`` keeps the earliest due time ever stored, where an oldest-first list starts reading."""
+
     def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
         self.surveys = db.surveys
+        self.bounds = db.bounds
 
     async def add(self, survey: dict[str, Any]) -> bool:
-        return await insert_once(self.surveys, survey)
+        await self._bound([survey])
+        return await insert_once(self.surveys, listed(survey))
 
     async def add_many(self, surveys: list[dict[str, Any]]) -> None:
-        await insert_many_once(self.surveys, surveys)
+        await self._bound(surveys)
+        await insert_many_once(self.surveys, [listed(s) for s in surveys])
+
+    async def _bound(self, surveys: list[dict[str, Any]]) -> None:
+        """Before the insert: a list never starts after a stored survey (an earlier bound only costs a query)."""
+        if surveys:
+            await self.bounds.update_one(by_id(LIST_KEY), {"$min": {"at": min(s[LIST_KEY] for s in surveys)}},
+                                         upsert=True)
 
     async def get(self, survey_id: str) -> dict[str, Any] | None:
-        return await self.surveys.find_one({"_id": survey_id})
+        return await self.surveys.find_one(by_id(survey_id))
 
-    async def set(self, survey_id: str, **fields: Any) -> None:
-        await self.surveys.update_one({"_id": survey_id}, {"$set": fields})
+    async def set(self, survey: dict[str, Any], **fields: Any) -> None:
+        """Set fields of a survey whose step is already claimed (an answer, by its answer's insert)."""
+        await self.surveys.update_one(by_id(survey["_id"]), {"$set": {
+            **fields, FACETS: survey_facets({**survey, **fields})}})
+
+    async def claim(self, survey: dict[str, Any], owed: dict[str, Any] | None = None, **fields: Any) -> bool:
+        """Take the survey's next step (``fields``) as read, with the outbox entry it owes; False when taken."""
+        update: dict[str, Any] = {**fields, FACETS: survey_facets({**survey, **fields})}
+        if owed is not None:
+            update["outbox"] = owed
+        done = await self.surveys.update_one(step_filter(survey), {"$set": update})
+        return done.modified_count == 1
+
+    async def sent(self, owed: list[tuple[str, str]]) -> int:
+        """Drop the outbox entries (survey id, event id) that were published; how many were still there."""
+        if not owed:
+            return 0
+        done = await self.surveys.bulk_write([UpdateOne(owed_filter(s, e), {"$unset": {"outbox": ""}})
+                                              for s, e in owed], ordered=False)
+        return done.modified_count
+
+    async def unsent(self, before: datetime) -> list[dict[str, Any]]:
+        return await self.surveys.find(unsent_filter(before), {"outbox": 1}).to_list()
 
     async def due(self, now: datetime, limit: int = 500) -> list[dict[str, Any]]:
         """Scheduled (or still waiting for their customer) and due."""
-        cursor = self.surveys.find({"status": {"$in": ["scheduled", "pending_customer"]}, "due_at": {"$lte": now}})
-        return await cursor.sort("due_at", ASCENDING).limit(limit).to_list()
+        found: list[dict[str, Any]] = []
+        for status in DUE_STATUSES:
+            found += await self.surveys.find(due_filter(status, now)).sort(LIST_KEY, ASCENDING).limit(limit).to_list()
+        return sorted(found, key=lambda s: s[LIST_KEY])[:limit]
 
     async def expired(self, now: datetime, limit: int = 500) -> list[dict[str, Any]]:
-        cursor = self.surveys.find({"status": "open", "expires_at": {"$lte": now}})
+        cursor = self.surveys.find(expired_filter(now))
         return await cursor.sort("expires_at", ASCENDING).limit(limit).to_list()
 
     async def pending_for_case(self, case_id: str) -> list[dict[str, Any]]:
-        return await self.surveys.find({"case_id": case_id, "status": "pending_customer"}).to_list()
+        return await self.surveys.find(pending_for_case_filter(case_id)).to_list()
 
-    async def count(self, filters: dict[str, Any]) -> int:
-        return await self.surveys.count_documents(filters)
+    async def page(self, filters: dict[str, Any], cursor: str | None,
+                   limit: int) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of surveys by due time, filtered in the store; and the next page's cursor."""
+        bound = await self.bounds.find_one(by_id(LIST_KEY))
+        return await keyset_page(self.surveys, list_filter(**filters), LIST_KEY, ASCENDING, cursor, limit,
+                                 projection=HIDDEN, window=LIST_WINDOW if bound else None,
+                                 anchor=bound["at"] if bound else None)
 
-    async def find(self, filters: dict[str, Any], limit: int) -> list[dict[str, Any]]:
-        return await self.surveys.find(filters).sort("due_at", ASCENDING).limit(limit).to_list()
+
+class DueOutbox:
+    """The ``survey.due`` events surveys owe (kept on the surveys): publish, then drop; relay what is left."""
+
+    def __init__(self, surveys: SurveyStore, publish: Publish, counts: "CampaignCounts",
+                 legacy: Outbox | None = None) -> None:
+        self.surveys = surveys
+        self._publish = publish
+        self.counts = counts
+        self.legacy = legacy
+
+    @staticmethod
+    def entry(event: Event, send_at: datetime, campaign_id: str | None) -> dict[str, Any]:
+        return {**Outbox.entry(event.event_id, event, send_at), "campaign_id": campaign_id}
+
+    async def publish(self, event: Event) -> None:
+        await self._publish(event)
+
+    async def mark_sent(self, owed: list[dict[str, Any]]) -> None:
+        """Outbox entries (each with its ``survey_id``) published: drop them; a campaign counts what was dropped
+        (an entry already dropped by another writer is not counted twice)."""
+        by_campaign: dict[str | None, list[dict[str, Any]]] = {}
+        for entry in owed:
+            by_campaign.setdefault(entry.get("campaign_id"), []).append(entry)
+        for campaign_id, entries in by_campaign.items():
+            dropped = await self.surveys.sent([(e["survey_id"], e["_id"]) for e in entries])
+            if campaign_id and dropped:
+                await self.counts.add(campaign_id, "published", dropped)
+
+    async def send(self, survey_id: str, entry: dict[str, Any], event: Event) -> None:
+        await self._publish(event)
+        await self.mark_sent([{**entry, "survey_id": survey_id}])
+
+    async def relay(self, before: datetime) -> int:
+        """Publish owed events still unsent after their send time (their writer died)."""
+        pending = await self.surveys.unsent(before)
+        for doc in pending:
+            await self.send(doc["_id"], doc["outbox"], event_from(doc["outbox"]))
+        if pending:
+            log.warning("relayed survey.due events a writer left unsent", events=len(pending),
+                        oldest=str(min(d["outbox"]["send_at"] for d in pending)))
+        return len(pending) + (await self.legacy.relay(before) if self.legacy else 0)
+
+
+class CampaignCounts:
+    """Surveys published and answered per campaign (counters: a count of every survey would grow with them)."""
+
+    def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
+        self.counts = db.campaign_counts
+
+    async def add(self, campaign_id: str, what: str, n: int = 1) -> None:
+        await self.counts.update_one(by_id(campaign_id), {"$inc": {what: n}}, upsert=True)
+
+    async def of(self, campaign_id: str) -> dict[str, int]:
+        doc = await self.counts.find_one(by_id(campaign_id)) or {}
+        return {"published": doc.get("published", 0), "answered": doc.get("answered", 0)}
 
 
 class CustomerStore:
@@ -151,14 +352,14 @@ class CustomerStore:
         update: dict[str, Any] = {"$set": known} if known else {}
         if project:
             update["$addToSet"] = {"projects": project}
-        await self.customers.update_one({"_id": customer_id}, update, upsert=True)
+        await self.customers.update_one(by_id(customer_id), update, upsert=True)
 
     async def contact(self, customer_id: str) -> dict[str, Any]:
-        doc = await self.customers.find_one({"_id": customer_id}) or {}
+        doc = await self.customers.find_one(by_id(customer_id)) or {}
         return {k: doc[k] for k in CONTACT_FIELDS if doc.get(k)}
 
     async def of_project(self, project: str) -> list[dict[str, Any]]:
-        return await self.customers.find({"projects": project}).sort("_id", ASCENDING).to_list()
+        return await self.customers.find(of_project(project)).sort("_id", ASCENDING).to_list()
 
 
 class CaseMap:
@@ -173,7 +374,7 @@ class CaseMap:
                                               "department": department, "project": project})
 
     async def get(self, case_id: str) -> dict[str, Any] | None:
-        return await self.cases.find_one({"_id": case_id})
+        return await self.cases.find_one(by_id(case_id))
 
 
 class LinkStore:
@@ -188,10 +389,10 @@ class LinkStore:
                                      "created_at": at})
 
     async def get(self, token_sha256: str) -> dict[str, Any] | None:
-        return await self.links.find_one({"_id": token_sha256})
+        return await self.links.find_one(by_id(token_sha256))
 
     async def used(self, token_sha256: str) -> bool:
-        return await self.uses.find_one({"_id": token_sha256}) is not None
+        return await self.uses.find_one(by_id(token_sha256)) is not None
 
     async def use(self, token_sha256: str, at: datetime) -> bool:
         """True for the one request that used the link."""
@@ -202,10 +403,11 @@ class AnswerStore(Outbox):
     """One answer per survey (the claim) with its ``survey.answered`` event."""
 
     async def of(self, filters: dict[str, Any]) -> list[dict[str, Any]]:
-        return await self.collection.find(filters, {"event": 0}).to_list()
+        """The answers of a month, project and/or department (``results_filter``), without their events."""
+        return await self.collection.find(results_filter(**filters), {"event": 0, FACETS: 0}).to_list()
 
-    async def count(self, filters: dict[str, Any]) -> int:
-        return await self.collection.count_documents(filters)
+    async def answered(self, survey_id: str) -> bool:
+        return await self.collection.find_one(by_id(survey_id), {"_id": 1}) is not None
 
 
 class CampaignStore(AggregateStore):
@@ -214,11 +416,14 @@ class CampaignStore(AggregateStore):
         self.owners = db.campaign_owners
 
     async def running(self) -> list[dict[str, Any]]:
-        return await self.snapshots.find({"state": "running"}).to_list()
+        return await self.snapshots.find(running_filter()).to_list()
+
+    async def of_project(self, project: str) -> list[dict[str, Any]]:
+        return await self.snapshots.find(project_filter(project)).to_list()
 
     async def add_owners(self, owners: list[dict[str, Any]]) -> None:
         await insert_many_once(self.owners, owners)
 
     async def owners_between(self, campaign_id: str, start: int, end: int) -> list[dict[str, Any]]:
-        cursor = self.owners.find({"campaign_id": campaign_id, "idx": {"$gte": start, "$lt": end}})
+        cursor = self.owners.find(owners_filter(campaign_id, start, end))
         return await cursor.sort("idx", ASCENDING).to_list()
