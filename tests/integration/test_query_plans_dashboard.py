@@ -5,9 +5,10 @@ Queries covered (store.py, report/api.py, feed; the filters are the code's own f
 facet (with and without a cursor, every filter combination the API makes), the report's opened-in and
 escalated-in month ranges; answers by month range and the project fill (by id and no project); feed since
 an instant (sorted), the newest (sort + limit on the pruned feed), prune before an instant; counts by scope.
+``cases_revisions`` pruned before an instant.
 Exempt: ``counts`` for the whole centre (``{}``): one document per (project, department) pair, a handful
-that does not grow with the cases; ``cases_revisions`` pruning and every query of ``cases`` by id: the
-aggregate store's (``kefu_kit.aggregates``, another engineer's).
+that does not grow with the cases; every query of ``cases`` by id: the aggregate store's, covered by
+``test_query_plans_aggregates``.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from kefu_dashboard.store import (
     ensure_indexes,
     feed_before,
     feed_since_filter,
+    revisions_before,
 )
 from kefu_kit.auth import TokenBook
 from kefu_kit.pages import page_queries
@@ -96,6 +98,7 @@ async def test_every_query_is_served_by_an_index(mongo, namespace):
     await assert_indexed(store.feed, feed_since_filter(T0), sort=[("recorded_at", 1)])
     await assert_indexed(store.feed, {}, sort=[("recorded_at", -1)], limit=20)
     await assert_indexed(store.feed, feed_before(T0))
+    await assert_indexed(store.aggregates.revisions, revisions_before(T0), index="at_1")
     for scope in ({"project": "云栖"}, {"department": "property"}, {"project": "云栖", "department": "property"}):
         await assert_indexed(store.counts, counts_filter(scope))
 

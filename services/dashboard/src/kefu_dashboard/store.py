@@ -51,7 +51,7 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     await db.cases.create_index(page_index(LIST_KEY, DESCENDING))
     await db.cases.create_index([("opened_at", ASCENDING)])
     await db.cases.create_index([("escalations.at", ASCENDING)])
-    await db.cases_revisions.create_index([("state._id", ASCENDING)])
+    await db.cases_revisions.create_index([("at", ASCENDING)])  # prune_revisions
     await db.answers.create_index([("answered_at", ASCENDING)])
     await db.answers.create_index([("_id", ASCENDING), ("project", ASCENDING)])
     await db.feed.create_index([("recorded_at", ASCENDING)])
@@ -99,6 +99,10 @@ def feed_since_filter(since: datetime) -> dict[str, Any]:
 
 def feed_before(before: datetime) -> dict[str, Any]:
     return {"recorded_at": {"$lt": before}}
+
+
+def revisions_before(before: datetime) -> dict[str, Any]:
+    return {"at": {"$lt": before}}
 
 
 def listed(case: dict[str, Any]) -> dict[str, Any]:
@@ -200,7 +204,7 @@ class CaseStore:
         The cases are the snapshots; without this the store would keep a full copy
         of a case for every event applied to it.
         """
-        await self.aggregates.revisions.delete_many({"at": {"$lt": before}})
+        await self.aggregates.revisions.delete_many(revisions_before(before))
 
     async def add_to_feed(self, entry: dict[str, Any]) -> None:
         await insert_once(self.feed, entry)
