@@ -157,7 +157,7 @@ class BatchConsumer(Generic[M]):
                 items.append(Item(record, self.model.model_validate_json(value)))
             except pydantic.ValidationError as exc:
                 _, json_error = _peek(value)
-                bad.append((record, json_error if json_error is not None else exc))  # say what is really wrong
+                bad.append((record, json_error if json_error is not None else _as_handler_argument(exc)))
         return items, bad
 
     async def _handle(self, items: list[Item[M]]) -> list[tuple[Item[M], BaseException]]:
@@ -191,6 +191,19 @@ class BatchConsumer(Generic[M]):
                                                     "handler_error")
         finally:
             structlog.contextvars.reset_contextvars(**tokens)
+
+
+def _as_handler_argument(exc: pydantic.ValidationError) -> pydantic.ValidationError:
+    """The error as FastStream reports it for a per-message handler (its argument first in each location),
+    so dead-letter headers read the same on both paths ("channel: ...", not "(body): ...")."""
+    try:
+        return pydantic.ValidationError.from_exception_data(exc.title, [
+            {"type": e["type"], "loc": ("record", *e["loc"]), "input": e.get("input"),
+             **({"ctx": e["ctx"]} if "ctx" in e else {})}
+            for e in exc.errors(include_url=False)
+        ])
+    except Exception:  # an error type pydantic cannot rebuild: the original, with its own locations
+        return exc
 
 
 def _records(msg: Any) -> tuple[Any, ...]:
