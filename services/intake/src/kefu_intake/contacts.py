@@ -3,8 +3,9 @@
 I/O at the edges, decisions in the middle: the state the batch needs is read with
 one query per collection (recorded contacts, identity-key owners, open problems),
 ``domain.decisions.decide`` decides every call in order in memory, and the writes
-go out in bulk, in an order that makes a retry safe: customers, identity keys,
-property links, problems, and last the contacts, which hold the decisions. Events
+go out in bulk, in an order that makes a retry safe: customers before their identity
+keys (a key names a customer that exists), problems beside them, and last the
+contacts, which hold the decisions. Events
 are built from the stored contacts: a redelivered call (or a batch killed after its
 writes and before its publishes) republishes the same event with the same id, which
 downstream consumers drop as a repeat.
@@ -42,8 +43,10 @@ class CallIntake:
         decisions = decide(prepared, state, register=self.register.dates, window=self.window,
                            now=datetime.now(timezone.utc))
 
-        await self.archive.record(decisions.customers, decisions.keys, decisions.properties)
-        await self.problems.write(decisions.new_problems, decisions.changed_problems)
+        # The archive and the problems do not depend on each other (a retry re-derives the same customer
+        # ids and finds its own problem decisions); the contacts, which hold the decisions, go last.
+        await asyncio.gather(self.archive.record(decisions.customers, decisions.keys, decisions.properties),
+                             self.problems.write(decisions.new_problems, decisions.changed_problems))
         stored = await self.contacts.record_many(decisions.contacts)
         for item, outcome in zip(batch.items, decisions.outcomes, strict=True):
             if outcome.contact is None:

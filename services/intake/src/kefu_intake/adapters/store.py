@@ -17,6 +17,7 @@ Known phones, emails and the last contact are derived from these, not stored twi
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -36,6 +37,10 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     await db.contacts.create_index([("customer_id", ASCENDING), ("received_at", DESCENDING)])
     await db.customer_keys.create_index([("customer_id", ASCENDING)])
     await db.customer_properties.create_index([("customer_id", ASCENDING)])
+    # The guarded writes filter on two fields, which SecantusDB turns into an ``$and`` that scans
+    # unless a compound index covers both (measured: explain shows COLLSCAN without these).
+    await db.open_problems.create_index([("_id", ASCENDING), ("rev", ASCENDING)])
+    await db.open_problems.create_index([("_id", ASCENDING), ("case_id", ASCENDING)])
     # the pruner's two reads: problems whose window passed, problems closed a while ago
     await db.open_problems.create_index([("last_contact_at", ASCENDING)])
     await db.open_problems.create_index([("closed_at", ASCENDING)])
@@ -180,7 +185,8 @@ class CustomerArchive:
         batch decided on stale owners: ``ConcurrentChange``, and the batch is retried.
         """
         await insert_new(self.customers, [c.to_doc() for c in customers])
-        taken = await insert_new(self.keys, [{"_id": k, "customer_id": c} for k, c in keys.items()])
+        taken, _ = await asyncio.gather(insert_new(self.keys, [{"_id": k, "customer_id": c} for k, c in keys.items()]),
+                                        insert_new(self.properties, properties))
         if taken:
             stored = {d["_id"]: str(d["customer_id"]) for d in await self.keys.find(by_ids(taken)).to_list()}
             lost = [k for k in taken if stored.get(k) != keys[k]]
@@ -188,7 +194,6 @@ class CustomerArchive:
                 raise ConcurrentChange(f"{len(lost)} identity keys were linked to other customers meanwhile")
         for key, customer_id in keys.items():
             self._cache.put(key, customer_id)
-        await insert_new(self.properties, properties)
 
     async def profile(self, customer_id: str) -> dict[str, Any] | None:
         customer = await self.customers.find_one(by_id(customer_id))
