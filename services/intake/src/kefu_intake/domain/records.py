@@ -18,10 +18,6 @@ class _Record(BaseModel):
 
     id: str = Field(alias="_id")
 
-    @classmethod
-    def from_doc(cls, doc: dict[str, Any]) -> "_Record":
-        return cls.model_validate(doc)
-
     def to_doc(self) -> dict[str, Any]:
         return self.model_dump(by_alias=True)
 
