@@ -32,8 +32,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import pydantic
+from pydantic import SkipValidation
 import structlog
-from faststream.params import NoCast
 from kefu_contracts import TOPICS, Event
 from prometheus_client import Counter, Histogram
 
@@ -230,8 +230,8 @@ def subscribe_batches(
         async def consume(records: Any) -> None:
             await consumer.consume(records)
 
-        # Documented as a list of the contract model (AsyncAPI), handed over uncast: the raw records.
-        consume.__annotations__ = {"records": NoCast[list[spec.model]], "return": None}  # type: ignore[name-defined]
+        # Documented as a list of the contract model (AsyncAPI), handed over unvalidated: the raw records.
+        consume.__annotations__ = {"records": SkipValidation[list[spec.model]], "return": None}  # type: ignore[name-defined]
         consume.__name__ = handler.__name__
         consume.__doc__ = handler.__doc__
         kit.broker.subscriber(
