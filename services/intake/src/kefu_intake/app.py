@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,14 +14,13 @@ from kefu_contracts import (
     CASE_STATUS_CHANGED,
     PROPERTY_HANDED_OVER,
     CallReceived,
-    CaseOpened,
 )
 from kefu_contracts import CaseStatusChanged
-from kefu_kit import ServiceKit, publish_event, publisher_for, subscriber_options
+from kefu_kit import Batch, ServiceKit, publish_event, publisher_for, subscribe_batches, subscriber_options
 from pydantic import BaseModel, Field
 
 from .adapters.store import ContactLog, CustomerArchive, ProblemIndex, PropertyRegister, ensure_indexes
-from .contacts import receive_call
+from .contacts import CallIntake
 from .handover import hand_over
 from .domain.handover import register_key
 from .domain.identity import UnidentifiableCaller
@@ -67,23 +66,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     kit.on_startup(load_register)
     kit.every("property-register-reload", 60.0, register.load)  # another instance may have recorded dates
-    case_opened = publisher_for(kit.broker, settings, CASE_OPENED)
-    followed_up = publisher_for(kit.broker, settings, CASE_FOLLOWED_UP)
     handover = publisher_for(kit.broker, settings, PROPERTY_HANDED_OVER)
     group = subscriber_options(settings)
+    intake = CallIntake(archive, contacts, problems, register, window)
 
-    @kit.broker.subscriber(settings.topics(CALL_RECEIVED), **group)
-    async def on_call_received(call: CallReceived) -> None:
-        """A contact from any channel: record it, then open its case or follow up the open one."""
-        event = await receive_call(call, archive, contacts, problems, register, window)
-        await publish_event(case_opened if isinstance(event, CaseOpened) else followed_up, event)
+    @subscribe_batches(kit, CALL_RECEIVED, publishes=(CASE_OPENED, CASE_FOLLOWED_UP),
+                       max_records=settings.batch_max_records, batch_timeout_ms=settings.batch_timeout_ms)
+    async def on_call_received(batch: Batch[CallReceived]) -> None:
+        """Contacts from any channel, a batch at a time: record them, open their cases or follow up open ones."""
+        await intake.handle(batch)
 
     @kit.broker.subscriber(settings.topics(CASE_STATUS_CHANGED), **group)
     async def on_case_status_changed(event: CaseStatusChanged) -> None:
         """Routing moved a case: a resolved or closed problem takes a new case next time; a reopened one not."""
         opening = await contacts.get(event.correlation_id)
         if opening and opening.get("problem_key") and opening["case_id"] == event.case_id:
-            await problems.set_open(opening["problem_key"], event.case_id, event.status.value not in CLOSED)
+            await problems.set_open(opening["problem_key"], event.case_id, event.status.value not in CLOSED,
+                                    event.occurred_at)
+
+    async def prune_problems() -> None:
+        await problems.prune(datetime.now(timezone.utc), window, timedelta(seconds=settings.problem_closed_grace_s))
+
+    kit.every("open-problems-prune", settings.problem_prune_every_s, prune_problems)
 
     customers = APIRouter(prefix="/customers", tags=["customer archive"])
 

@@ -16,7 +16,9 @@ _WHERE = {
     "subscriber_options": "kafka",
     "configure_logging": "logging", "get_logger": "logging",
     "mask_text": "masking", "mask_value": "masking",
-    "insert_once": "mongo", "make_client": "mongo",
+    "insert_once": "mongo", "insert_new": "mongo", "make_client": "mongo",
+    "Batch": "batches", "BatchConsumer": "batches", "EventPublisher": "batches", "Item": "batches",
+    "subscribe_batches": "batches",
     "ServiceKit": "service", "run": "service",
     "ServiceSettings": "settings",
 }
@@ -37,6 +39,7 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, eagerly
     from .kafka import JSON_HEADERS, ensure_topics, publish_event, publisher_for, subscriber_options
     from .logging import configure_logging, get_logger
     from .masking import mask_text, mask_value
-    from .mongo import insert_once, make_client
+    from .batches import Batch, BatchConsumer, EventPublisher, Item, subscribe_batches
+    from .mongo import insert_new, insert_once, make_client
     from .service import ServiceKit, run
     from .settings import ServiceSettings

@@ -6,6 +6,10 @@ handler raises an error that retrying cannot fix, is published to the
 dead-letter topic with its original bytes, key and headers plus the error and
 the time, then acknowledged so the partition moves on. Store or broker outages
 are retried with exponential back-off and never dead-lettered.
+
+A batch subscriber (``kefu_kit.batches``) gets the batch as one FastStream message;
+the guard only binds the batch's log context for it, and the batch consumer uses
+``dead_letter_record`` and ``retrying`` per record and per batch itself.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from .errors import is_bad_message, is_transient
 from .logging import get_logger
 
 if TYPE_CHECKING:
+    from aiokafka import ConsumerRecord
     from faststream.kafka import KafkaBroker
     from faststream.message import StreamMessage
     from prometheus_client import CollectorRegistry
@@ -69,8 +74,11 @@ class ConsumeGuard:
 
     async def dead_letter(self, msg: "StreamMessage[Any]", exc: BaseException, reason: str) -> None:
         """Publish the original message with its error to the topic's DLQ, retrying until Kafka takes it."""
+        await self.dead_letter_record(msg.raw_message, exc, reason)
+
+    async def dead_letter_record(self, record: "ConsumerRecord[Any, Any]", exc: BaseException, reason: str) -> None:
+        """``dead_letter`` for one Kafka record (a batch's records are dead-lettered one by one)."""
         assert self._broker is not None, "ConsumeGuard.bind(broker) was not called"
-        record = msg.raw_message
         topic = record.topic
         headers = {k: v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v) for k, v in (record.headers or ())}
         headers.update(
@@ -85,7 +93,7 @@ class ConsumeGuard:
                 H_GROUP: self.settings.group_id,
             }
         )
-        await self._retrying(
+        await self.retrying(
             lambda: self._broker.publish(  # type: ignore[union-attr]
                 record.value if record.value is not None else b"", topic=dlq_name(topic), key=record.key, headers=headers
             ),
@@ -94,7 +102,8 @@ class ConsumeGuard:
         self.dead_lettered.labels(topic=topic, reason=reason).inc()
         log.error("message dead-lettered", reason=reason, error_type=type(exc).__name__, error=_describe(exc)[:500])
 
-    async def _retrying(self, action: Any, topic: str) -> Any:
+    async def retrying(self, action: Any, topic: str) -> Any:
+        """Await ``action()`` until it succeeds; transient failures back off exponentially, others raise."""
         delay = self.settings.retry_initial_s
         while True:
             try:
@@ -107,6 +116,8 @@ class ConsumeGuard:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.settings.retry_max_s)
 
+    _retrying = retrying  # the name callers used before batches needed it
+
 
 class _GuardMiddleware(BaseMiddleware):
     def __init__(self, msg: Any, /, *, context: Any, guard: ConsumeGuard) -> None:
@@ -115,13 +126,15 @@ class _GuardMiddleware(BaseMiddleware):
 
     async def consume_scope(self, call_next: Any, msg: "StreamMessage[Any]") -> Any:
         record = msg.raw_message
+        if isinstance(record, tuple):  # a batch: its consumer parses, retries and dead-letters per record
+            return await self._batch_scope(call_next, msg, record)
         ids, json_error = _peek(msg.body)
         tokens = structlog.contextvars.bind_contextvars(
             topic=record.topic, partition=record.partition, offset=record.offset, **ids
         )
         try:
             try:
-                return await self.guard._retrying(lambda: call_next(msg), record.topic)
+                return await self.guard.retrying(lambda: call_next(msg), record.topic)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -130,6 +143,20 @@ class _GuardMiddleware(BaseMiddleware):
                 reason = "contract" if is_bad_message(exc) else "handler_error"
                 await self.guard.dead_letter(msg, exc, reason)
                 return None
+        finally:
+            structlog.contextvars.reset_contextvars(**tokens)
+
+
+    async def _batch_scope(self, call_next: Any, msg: "StreamMessage[Any]", records: tuple[Any, ...]) -> Any:
+        """Bind the batch's place (topic, partitions, offsets) to every log line its handler writes."""
+        first = records[0] if records else None
+        tokens = structlog.contextvars.bind_contextvars(
+            topic=first.topic if first else None, batch_size=len(records),
+            partitions=sorted({r.partition for r in records}),
+            offsets=f"{min(r.offset for r in records)}-{max(r.offset for r in records)}" if records else None,
+        )
+        try:
+            return await call_next(msg)
         finally:
             structlog.contextvars.reset_contextvars(**tokens)
 

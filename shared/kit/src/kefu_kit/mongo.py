@@ -13,7 +13,7 @@ from typing import Any
 
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 DUPLICATE_KEY = 11000
 
@@ -37,3 +37,23 @@ async def insert_once(collection: AsyncCollection[dict[str, Any]], document: dic
     except DuplicateKeyError:
         return False
     return True
+
+
+async def insert_new(collection: AsyncCollection[dict[str, Any]], documents: list[dict[str, Any]]) -> set[Any]:
+    """Insert ``documents`` in one unordered bulk write; return the ``_id`` of those that existed already.
+
+    ``insert_once`` for a batch: a duplicate key is a redelivery (or a concurrent
+    writer that got there first), never an error; any other write error raises.
+    """
+    if not documents:
+        return set()
+    try:
+        await collection.insert_many(documents, ordered=False)
+    except BulkWriteError as exc:
+        details = exc.details or {}
+        errors = details.get("writeErrors") or []
+        others = [e for e in errors if e.get("code") != DUPLICATE_KEY]
+        if others or details.get("writeConcernErrors"):
+            raise
+        return {documents[e["index"]]["_id"] for e in errors}
+    return set()

@@ -17,21 +17,66 @@ Known phones, emails and the last contact are derived from these, not stored twi
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 from typing import Any
 
-from kefu_kit import insert_once
-from pymongo import ASCENDING, DESCENDING
+from kefu_kit import insert_new, insert_once
+from kefu_kit.aggregates import ConcurrentChange
+from pymongo import ASCENDING, DESCENDING, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
 from ..domain.identity import CallerIdentity
+from ..domain.records import ContactRecord, Customer, OpenProblem
 
 
 async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     await db.contacts.create_index([("customer_id", ASCENDING), ("received_at", DESCENDING)])
     await db.customer_keys.create_index([("customer_id", ASCENDING)])
     await db.customer_properties.create_index([("customer_id", ASCENDING)])
+    # The guarded writes filter on two fields, which SecantusDB turns into an ``$and`` that scans
+    # unless a compound index covers both (measured: explain shows COLLSCAN without these).
+    await db.open_problems.create_index([("_id", ASCENDING), ("rev", ASCENDING)])
+    await db.open_problems.create_index([("_id", ASCENDING), ("case_id", ASCENDING)])
+    # the pruner's two reads: problems whose window passed, problems closed a while ago
+    await db.open_problems.create_index([("last_contact_at", ASCENDING)])
+    await db.open_problems.create_index([("closed_at", ASCENDING)])
+
+
+# Every filter intake sends, built here so the query-plan tests check the very filters the code uses.
+def by_id(doc_id: str) -> dict[str, Any]:
+    return {"_id": doc_id}
+
+
+def by_ids(ids: Iterable[str]) -> dict[str, Any]:
+    return {"_id": {"$in": sorted(set(ids))}}
+
+
+def of_customer(customer_id: str) -> dict[str, Any]:
+    return {"customer_id": customer_id}
+
+
+HISTORY_SORT = [("received_at", DESCENDING)]
+
+
+def problem_at_rev(key: str, rev: int) -> dict[str, Any]:
+    """The problem as it was read: a write that finds it changed meanwhile matches nothing."""
+    return {"_id": key, "rev": rev} if rev else {"_id": key, "rev": {"$in": [0, None]}}
+
+
+def problem_of_case(key: str, case_id: str) -> dict[str, Any]:
+    return {"_id": key, "case_id": case_id}
+
+
+def problems_quiet_since(before: datetime) -> dict[str, Any]:
+    return {"last_contact_at": {"$lt": before}}
+
+
+def problems_closed_before(before: datetime) -> dict[str, Any]:
+    return {"closed_at": {"$lt": before}}
 
 
 class _KeyCache:
@@ -115,12 +160,47 @@ class CustomerArchive:
         stored = await self.keys.find_one({"_id": key})
         return str(stored["customer_id"]) if stored else customer_id
 
+    async def owners(self, keys: Iterable[str]) -> dict[str, str]:
+        """The customer of each identity key that has one: cached ones from memory, the rest in one read."""
+        found: dict[str, str] = {}
+        missing = []
+        for key in set(keys):
+            cached = self._cache.get(key)
+            if cached:
+                found[key] = cached
+            else:
+                missing.append(key)
+        if missing:
+            for doc in await self.keys.find(by_ids(missing)).to_list():
+                found[doc["_id"]] = str(doc["customer_id"])
+                self._cache.put(doc["_id"], str(doc["customer_id"]))
+        return found
+
+    async def record(self, customers: list[Customer], keys: dict[str, str], properties: list[dict[str, Any]]) -> None:
+        """Write a batch's new customers, then their identity keys, then property links, each in one bulk insert.
+
+        Customers go first: a key that exists names a customer that exists. A key taken
+        meanwhile by another instance for another customer (two instances racing on one
+        new caller agree, as the new id is derived from the strongest key) means this
+        batch decided on stale owners: ``ConcurrentChange``, and the batch is retried.
+        """
+        await insert_new(self.customers, [c.to_doc() for c in customers])
+        taken, _ = await asyncio.gather(insert_new(self.keys, [{"_id": k, "customer_id": c} for k, c in keys.items()]),
+                                        insert_new(self.properties, properties))
+        if taken:
+            stored = {d["_id"]: str(d["customer_id"]) for d in await self.keys.find(by_ids(taken)).to_list()}
+            lost = [k for k in taken if stored.get(k) != keys[k]]
+            if lost:
+                raise ConcurrentChange(f"{len(lost)} identity keys were linked to other customers meanwhile")
+        for key, customer_id in keys.items():
+            self._cache.put(key, customer_id)
+
     async def profile(self, customer_id: str) -> dict[str, Any] | None:
-        customer = await self.customers.find_one({"_id": customer_id})
+        customer = await self.customers.find_one(by_id(customer_id))
         if customer is None:
             return None
-        keys = [k["_id"] for k in await self.keys.find({"customer_id": customer_id}).to_list()]
-        props = await self.properties.find({"customer_id": customer_id}, {"customer_id": 0}).to_list()
+        keys = [k["_id"] for k in await self.keys.find(of_customer(customer_id)).to_list()]
+        props = await self.properties.find(of_customer(customer_id), {"customer_id": 0}).to_list()
         customer["phones"] = sorted(k.removeprefix("phone:") for k in keys if k.startswith("phone:"))
         customer["emails"] = sorted(k.removeprefix("email:") for k in keys if k.startswith("email:"))
         customer["properties"] = [{k: v for k, v in p.items() if k != "_id"} for p in props]
@@ -132,45 +212,77 @@ class ContactLog:
         self.contacts = db.contacts
 
     async def get(self, contact_id: str) -> dict[str, Any] | None:
-        return await self.contacts.find_one({"_id": contact_id})
+        return await self.contacts.find_one(by_id(contact_id))
 
-    async def record(self, contact: dict[str, Any]) -> dict[str, Any]:
-        """Store ``contact`` unless its event was recorded before; return the stored one either way."""
-        if await insert_once(self.contacts, contact):
-            return contact
-        stored = await self.contacts.find_one({"_id": contact["_id"]})
-        assert stored is not None
-        return stored
+    async def recorded(self, contact_ids: Iterable[str]) -> dict[str, ContactRecord]:
+        """The contacts already recorded for these call event ids (redeliveries), in one read."""
+        return {d["_id"]: ContactRecord.model_validate(d) for d in await self.contacts.find(by_ids(contact_ids)).to_list()}
+
+    async def record_many(self, contacts: list[ContactRecord]) -> dict[str, ContactRecord]:
+        """Insert the batch's contacts; return the stored ones of those recorded meanwhile (their decision wins)."""
+        existing = await insert_new(self.contacts, [c.to_doc() for c in contacts])
+        return await self.recorded(existing) if existing else {}
 
     async def history(self, customer_id: str, limit: int, skip: int = 0) -> list[dict[str, Any]]:
-        cursor = self.contacts.find({"customer_id": customer_id}).sort("received_at", DESCENDING).skip(skip).limit(limit)
+        cursor = self.contacts.find(of_customer(customer_id)).sort(HISTORY_SORT).skip(skip).limit(limit)
         return await cursor.to_list()
 
 
 class ProblemIndex:
-    """Open problems per customer and property (``open_problems``), so a new contact finds its open case."""
+    """Open problems per customer and property (``open_problems``), so a new contact finds its open case.
+
+    Kept small: problems whose window passed or whose case closed a while ago are
+    pruned (a contact about them opens a new case either way), so the hot read of a
+    batch's problems stays an index lookup on a small collection.
+    """
 
     def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
         self.problems = db.open_problems
 
-    async def claim(self, key: str, case_id: str, at: datetime) -> dict[str, Any] | None:
-        """Record ``case_id`` as the problem's case; if the problem is known, return what is stored instead."""
-        doc = {"_id": key, "case_id": case_id, "open": True, "opened_at": at, "last_contact_at": at}
-        if await insert_once(self.problems, doc):
-            return None
-        return await self.problems.find_one({"_id": key})
+    async def load(self, keys: Iterable[str]) -> dict[str, OpenProblem]:
+        keys = list(keys)
+        if not keys:
+            return {}
+        return {d["_id"]: OpenProblem.model_validate(d) for d in await self.problems.find(by_ids(keys)).to_list()}
 
-    async def restart(self, key: str, case_id: str, at: datetime) -> None:
-        """The known problem's case is closed or too old: this contact starts a new case for it."""
-        doc = {"_id": key, "case_id": case_id, "open": True, "opened_at": at, "last_contact_at": at}
-        await self.problems.replace_one({"_id": key}, doc)
+    async def write(self, new: list[OpenProblem], changed: list[tuple[OpenProblem, int]]) -> None:
+        """Claim new problems (unique ``_id``) and update changed ones if unchanged since read.
 
-    async def touched(self, key: str, at: datetime) -> None:
-        await self.problems.update_one({"_id": key}, {"$max": {"last_contact_at": at}})
+        Another writer in between (a concurrent instance, a status change) makes the
+        batch's decisions stale: ``ConcurrentChange``, the batch is read and decided again.
+        """
+        claimed = await insert_new(self.problems, [p.model_copy(update={"rev": 1}).to_doc() for p in new])
+        if claimed:
+            raise ConcurrentChange(f"{len(claimed)} problems were opened by another writer meanwhile")
+        if not changed:
+            return
+        updates = []
+        for problem, rev in changed:
+            fields = {k: v for k, v in problem.model_copy(update={"rev": rev + 1}).to_doc().items() if k != "_id"}
+            updates.append(UpdateOne(problem_at_rev(problem.id, rev), {"$set": fields}))
+        result = await self.problems.bulk_write(updates, ordered=False)
+        if result.matched_count < len(updates):
+            raise ConcurrentChange(f"{len(updates) - result.matched_count} problems changed meanwhile")
 
-    async def set_open(self, key: str, case_id: str, is_open: bool) -> None:
-        """Routing says the case moved: closed problems take new cases, reopened ones follow-ups again."""
-        await self.problems.update_one({"_id": key, "case_id": case_id}, {"$set": {"open": is_open}})
+    async def set_open(self, key: str, case_id: str, is_open: bool, at: datetime) -> None:
+        """Routing says the case moved: closed problems take new cases, reopened ones follow-ups again.
+
+        A reopened case whose problem was pruned meanwhile is put back; a newer case
+        of the same problem (another ``case_id`` under the key) is left alone.
+        """
+        update: dict[str, Any] = {"$set": {"open": is_open, "closed_at": None if is_open else at}, "$inc": {"rev": 1}}
+        if is_open:
+            update["$setOnInsert"] = {"opened_at": at, "last_contact_at": at, "recent": []}
+        try:
+            await self.problems.update_one(problem_of_case(key, case_id), update, upsert=is_open)
+        except DuplicateKeyError:
+            pass
+
+    async def prune(self, now: datetime, window: timedelta, closed_grace: timedelta) -> int:
+        """Drop problems no contact can follow up any more; returns how many."""
+        quiet = await self.problems.delete_many(problems_quiet_since(now - window))
+        closed = await self.problems.delete_many(problems_closed_before(now - closed_grace))
+        return quiet.deleted_count + closed.deleted_count
 
 
 class PropertyRegister:

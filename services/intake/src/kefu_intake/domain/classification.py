@@ -89,13 +89,21 @@ class Rule:
             return False
         if not all(_found(group, text, neg) for group in self.groups):
             return False
-        return not any(u.search(text) for u in self.unless)
+        return not (self.unless and _found(self.unless, text, None))
 
     def allows(self, kind: str) -> bool:
         return not self.kinds or kind in self.kinds
 
 
 def _found(patterns: tuple[re.Pattern[str], ...], text: str, negation: Negation | None) -> bool:
+    # Most rules match nothing in a given text: one search over all of a rule's patterns says so
+    # in one regex call instead of one per pattern (classification was 1.6 ms of a call's CPU).
+    combined = _any_of(patterns)
+    if combined is not None:
+        if combined.search(text) is None:
+            return False
+        if negation is None:
+            return True
     for p in patterns:
         for m in p.finditer(text):
             if negation is None or not negation.negates(text, m.start()):
@@ -165,6 +173,24 @@ def _compile(words: list[str], where: str) -> tuple[re.Pattern[str], ...]:
         else:
             out.append(re.compile(re.escape(word)))
     return tuple(out)
+
+
+@lru_cache(maxsize=4096)
+def _any_of(patterns: tuple[re.Pattern[str], ...]) -> re.Pattern[str] | None:
+    """One pattern that matches somewhere exactly when one of ``patterns`` does (None if they cannot be joined)."""
+    parts = []
+    for p in patterns:
+        flags = p.flags & ~re.UNICODE
+        if flags == 0:
+            parts.append(f"(?:{p.pattern})")
+        elif flags == re.IGNORECASE:
+            parts.append(f"(?i:{p.pattern})")
+        else:
+            return None
+    try:
+        return re.compile("|".join(parts)) if parts else None
+    except re.error:
+        return None
 
 
 _RULE_KEYS = {"id", "any", "all", "unless", "weight", "negatable", "kinds", "fallback"}

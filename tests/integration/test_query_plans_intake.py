@@ -1,0 +1,68 @@
+"""Every query intake sends is served by an index on the real store (explain, no COLLSCAN).
+
+The filters come from the same small functions the repositories use, so a filter
+changed in the code is the filter checked here. Not checked: ``property_register``
+is read whole into memory by design (a register of handover dates is small).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from kefu_intake.adapters.store import (
+    HISTORY_SORT,
+    by_id,
+    by_ids,
+    ensure_indexes,
+    of_customer,
+    problem_at_rev,
+    problem_of_case,
+    problems_closed_before,
+    problems_quiet_since,
+)
+
+from support.plans import assert_indexed
+
+pytestmark = pytest.mark.integration
+NOW = datetime(2026, 11, 1, 9, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+async def db(mongo, namespace):
+    db = mongo[f"{namespace}_kefu_intake"]
+    await ensure_indexes(db)
+    for i in range(50):  # a few documents, so the planner has something to choose from
+        await db.contacts.insert_one({"_id": f"call-{i}", "customer_id": f"cust-{i % 5}", "received_at": NOW})
+        await db.customer_keys.insert_one({"_id": f"phone:+86139{i:08d}", "customer_id": f"cust-{i % 5}"})
+        await db.customers.insert_one({"_id": f"cust-{i}", "name": None, "created_at": NOW})
+        await db.customer_properties.insert_one({"_id": f"cust-{i}|p||", "customer_id": f"cust-{i % 5}"})
+        await db.open_problems.insert_one({"_id": f"cust-{i}|p|||leak", "case_id": f"case-{i}", "open": i % 2 == 0,
+                                           "last_contact_at": NOW - timedelta(days=i),
+                                           "closed_at": None if i % 2 == 0 else NOW, "rev": i % 3})
+    return db
+
+
+async def test_contact_log_queries_use_indexes(db) -> None:
+    await assert_indexed(db.contacts, by_id("call-1"))
+    await assert_indexed(db.contacts, by_ids(["call-1", "call-7", "call-9"]))  # a batch's redeliveries
+    await assert_indexed(db.contacts, of_customer("cust-1"), sort=HISTORY_SORT, limit=50)  # customer history
+
+
+async def test_customer_archive_queries_use_indexes(db) -> None:
+    await assert_indexed(db.customer_keys, by_ids(["phone:+8613900000001", "email:a@example.com"]))  # key owners
+    await assert_indexed(db.customer_keys, by_id("phone:+8613900000001"))  # per-key lookup (handover path)
+    await assert_indexed(db.customer_keys, of_customer("cust-1"))  # profile: phones and emails
+    await assert_indexed(db.customers, by_id("cust-1"))
+    await assert_indexed(db.customer_properties, of_customer("cust-1"))
+
+
+async def test_problem_index_queries_use_indexes(db) -> None:
+    await assert_indexed(db.open_problems, by_ids(["cust-1|p|||leak", "cust-2|p|||leak"]))  # a batch's problems
+    await assert_indexed(db.open_problems, problem_at_rev("cust-1|p|||leak", 2))  # guarded update
+    await assert_indexed(db.open_problems, problem_at_rev("cust-1|p|||leak", 0))  # guarded update, no rev yet
+    await assert_indexed(db.open_problems, problem_of_case("cust-1|p|||leak", "case-1"))  # case status changed
+    await assert_indexed(db.open_problems, problems_quiet_since(NOW - timedelta(days=30)),
+                         index="last_contact_at_1")  # pruning: window passed
+    await assert_indexed(db.open_problems, problems_closed_before(NOW - timedelta(hours=1)),
+                         index="closed_at_1")  # pruning: closed a while ago
