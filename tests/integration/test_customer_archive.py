@@ -52,3 +52,29 @@ async def test_properties_are_linked_once(mongo, namespace):
         cid = await archive.find_or_create(identify(Caller(phone="13812340000")), name=None, prop=prop, seen_at=NOW)
     profile = await archive.profile(cid)
     assert profile["properties"] == [{"project": "滨江花园", "building": "3幢", "unit": "1202", "since": NOW}]
+
+
+async def test_a_handover_heals_a_key_whose_customer_is_missing(mongo, namespace):
+    """A key written before its customer (a process that died in between, under the old write order) is healed
+    by the next find-or-create of that caller: the batch path trusts known keys, so the customer must exist."""
+    db = mongo[f"{namespace}_kefu_intake"]
+    cid = await find(CustomerArchive(db), phone="13812349999")
+    await db.customers.delete_one({"_id": cid})
+    assert await CustomerArchive(db).profile(cid) is None
+    assert await find(CustomerArchive(db), phone="13812349999") == cid
+    assert (await CustomerArchive(db).profile(cid))["phones"] == ["+8613812349999"]
+
+
+async def test_customers_are_written_before_the_keys_that_name_them(mongo, namespace):
+    """If the key insert fails (the store goes away mid-way), no key names a customer that does not exist."""
+    db = mongo[f"{namespace}_kefu_intake"]
+    archive = CustomerArchive(db)
+
+    async def failing_keys(*_a, **_k):
+        raise ConnectionError("store went away")
+
+    archive.keys.insert_many = failing_keys  # type: ignore[method-assign]
+    with pytest.raises(ConnectionError):
+        await find(archive, phone="13812348888")
+    customers = {d["_id"] for d in await db.customers.find({}).to_list()}
+    assert await db.customer_keys.count_documents({}) == 0 and len(customers) == 1

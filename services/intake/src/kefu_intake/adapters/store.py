@@ -29,6 +29,7 @@ from pymongo import ASCENDING, DESCENDING, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from ..domain.decisions import customer_for
 from ..domain.identity import CallerIdentity
 from ..domain.records import ContactRecord, Customer, OpenProblem
 
@@ -109,56 +110,31 @@ class CustomerArchive:
     async def find_or_create(
         self, identity: CallerIdentity, *, name: str | None, prop: dict[str, Any] | None, seen_at: datetime
     ) -> str:
-        """The customer these keys belong to, created when none is known; new keys are linked to it.
+        """One caller outside a batch (a handover), by the batch path's rules and writes.
 
-        The strongest key already known decides the customer; keys not yet known are
-        linked to that customer. Concurrent creators of one new caller agree, because
-        the new id is derived from the strongest key and the key insert is unique.
+        The strongest key already known decides the customer (``customer_for``); keys not
+        yet known are linked to it. ``record`` writes the customer before its keys, so a
+        process dying in between never leaves a key naming a customer that does not
+        exist (the batch path trusts a known key). Concurrent creators of one new caller
+        agree: the new id is derived from the strongest key; a key linked elsewhere
+        meanwhile (``ConcurrentChange``) means reading the owners again.
         """
-        known: dict[str, str] = {}
-        for key in identity.keys:
-            cached = self._cache.get(key)
-            if cached:
-                known[key] = cached
-        customer_id = next((known[k] for k in identity.keys if k in known), None)
-        if customer_id is None:
-            customer_id = await self._claim_or_find(identity)
-        for key in identity.keys:
-            if key not in known:
-                owner = await self._link(key, customer_id)
-                self._cache.put(key, owner)
-        await insert_once(self.customers, {"_id": customer_id, "name": name, "created_at": seen_at})
-        if prop:
-            prop_id = "|".join([customer_id, prop["project"], prop.get("building") or "", prop.get("unit") or ""])
-            await insert_once(self.properties, {"_id": prop_id, "customer_id": customer_id, **prop, "since": seen_at})
-        return customer_id
-
-    async def _claim_or_find(self, identity: CallerIdentity) -> str:
-        """Claim the strongest key for a new customer; if it is taken, the customer it names."""
-        strongest = identity.keys[0]
-        candidate = identity.new_customer_id()
-        if await insert_once(self.keys, {"_id": strongest, "customer_id": candidate, "rank": 0}):
-            # A brand-new strongest key: but a weaker key may already name a customer (the caller
-            # gave a new customer id with a phone we know). Then that customer wins; re-point.
-            for key in identity.keys[1:]:
-                stored = await self.keys.find_one({"_id": key})
-                if stored:
-                    await self.keys.update_one({"_id": strongest}, {"$set": {"customer_id": stored["customer_id"]}})
-                    self._cache.put(strongest, stored["customer_id"])
-                    return str(stored["customer_id"])
-            self._cache.put(strongest, candidate)
-            return candidate
-        stored = await self.keys.find_one({"_id": strongest})
-        assert stored is not None
-        self._cache.put(strongest, stored["customer_id"])
-        return str(stored["customer_id"])
-
-    async def _link(self, key: str, customer_id: str) -> str:
-        """Link ``key`` to ``customer_id`` unless it is linked already; return its customer."""
-        if await insert_once(self.keys, {"_id": key, "customer_id": customer_id}):
+        for _ in range(5):
+            owners = await self.owners(identity.keys)
+            customer_id = customer_for(identity, owners)
+            # Inserted when new, and again for a known caller: a customer a key names is healed if it is missing.
+            customers = [Customer(id=customer_id, name=name, created_at=seen_at)]
+            keys = {key: customer_id for key in identity.keys if key not in owners}
+            props = []
+            if prop:
+                prop_id = "|".join([customer_id, prop["project"], prop.get("building") or "", prop.get("unit") or ""])
+                props.append({"_id": prop_id, "customer_id": customer_id, **prop, "since": seen_at})
+            try:
+                await self.record(customers, keys, props)
+            except ConcurrentChange:  # the keys we found unlinked were not cached: reading again sees their owner
+                continue
             return customer_id
-        stored = await self.keys.find_one({"_id": key})
-        return str(stored["customer_id"]) if stored else customer_id
+        raise ConcurrentChange("the caller's identity keys kept being linked to other customers")
 
     async def owners(self, keys: Iterable[str]) -> dict[str, str]:
         """The customer of each identity key that has one: cached ones from memory, the rest in one read."""
