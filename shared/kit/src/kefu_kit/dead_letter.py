@@ -26,6 +26,7 @@ from faststream import BaseMiddleware
 from kefu_contracts import dlq_name
 from prometheus_client import Counter
 
+from .backoff import retry
 from .errors import is_bad_message, is_transient
 from .logging import get_logger
 
@@ -104,17 +105,13 @@ class ConsumeGuard:
 
     async def retrying(self, action: Any, topic: str) -> Any:
         """Await ``action()`` until it succeeds; transient failures back off exponentially, others raise."""
-        delay = self.settings.retry_initial_s
-        while True:
-            try:
-                return await action()
-            except Exception as exc:
-                if not is_transient(exc):
-                    raise
-                self.transient_retries.labels(topic=topic).inc()
-                log.warning("transient failure, retrying", error=repr(exc), retry_in_s=round(delay, 2))
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, self.settings.retry_max_s)
+
+        def counted(exc: BaseException, wait_s: float, _attempt: int) -> None:
+            self.transient_retries.labels(topic=topic).inc()
+            log.warning("transient failure, retrying", error=repr(exc), retry_in_s=round(wait_s, 2))
+
+        return await retry(action, initial_s=self.settings.retry_initial_s, max_s=self.settings.retry_max_s,
+                           retry_on=is_transient, on_retry=counted)
 
     _retrying = retrying  # the name callers used before batches needed it
 

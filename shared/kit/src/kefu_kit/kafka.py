@@ -8,7 +8,6 @@ idempotent producer with ``acks=all``.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +18,7 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from kefu_contracts import TOPICS, Event
 
+from .backoff import retry
 from .logging import get_logger
 from .telemetry import telemetry_middleware
 
@@ -104,17 +104,17 @@ async def ensure_topics(
 
 
 async def _connected_admin(bootstrap: str, attempts: int) -> AIOKafkaAdminClient:
-    delay = 0.2
-    for attempt in range(1, attempts + 1):
+    async def connect() -> AIOKafkaAdminClient:
         admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="kefu-admin")
         try:
             await admin.start()
-            return admin
-        except Exception as exc:  # Kafka not up yet: wait and try again, loudly
+        except Exception:
             await admin.close()
-            if attempt == attempts:
-                raise
-            log.warning("kafka not reachable yet", bootstrap=bootstrap, attempt=attempt, error=repr(exc))
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
-    raise AssertionError("unreachable")
+            raise
+        return admin
+
+    def waiting(exc: BaseException, wait_s: float, attempt: int) -> None:  # Kafka not up yet: wait, loudly
+        log.warning("kafka not reachable yet", bootstrap=bootstrap, attempt=attempt, error=repr(exc),
+                    retry_in_s=round(wait_s, 2))
+
+    return await retry(connect, initial_s=0.2, max_s=5.0, attempts=attempts, on_retry=waiting)

@@ -21,6 +21,7 @@ from kefu_contracts import TOPICS, Event
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from pymongo.asynchronous.database import AsyncDatabase
 
+from .backoff import retry
 from .dead_letter import ConsumeGuard
 from .kafka import ensure_topics, make_broker, publish_event, publisher_for
 from .logging import configure_logging, get_logger
@@ -85,17 +86,10 @@ class ServiceKit:
             await asyncio.sleep(seconds)
 
     async def _prepare_store(self) -> None:
-        delay = 0.2
-        for attempt in range(1, 61):
-            try:
-                await self.db.command("ping")
-                break
-            except Exception as exc:
-                if attempt == 60:
-                    raise
-                log.warning("store not reachable yet", attempt=attempt, error=repr(exc))
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+        def waiting(exc: BaseException, wait_s: float, attempt: int) -> None:
+            log.warning("store not reachable yet", attempt=attempt, error=repr(exc), retry_in_s=round(wait_s, 2))
+
+        await retry(lambda: self.db.command("ping"), initial_s=0.2, max_s=5.0, attempts=60, on_retry=waiting)
         for hook in self._startup:
             await hook(self.db)
 
