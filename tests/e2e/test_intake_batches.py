@@ -42,9 +42,18 @@ async def test_sigkill_in_the_middle_of_a_batch_leaves_one_contact_and_one_event
         first = call_payload(i, occurred_at=start.isoformat())
         again = call_payload(i, occurred_at=(start + timedelta(hours=1)).isoformat())
         calls += [first, again]
-    for c in sorted(calls, key=lambda c: c["occurred_at"]):  # all first calls, then all second ones
-        await producer.send(topic, json.dumps(c, ensure_ascii=False).encode(), key=c["caller"]["phone"].encode())
-    await producer.flush()
+
+    async def publish_paced() -> None:
+        """All first calls, then all second ones, at about 50 calls/s: intake handles ~500 calls/s, so calls
+        published at once would all be handled before a kill lands; paced, every kill falls mid-stream, in
+        the burst of batches a restarted intake works through."""
+        for n, c in enumerate(sorted(calls, key=lambda c: c["occurred_at"])):
+            await producer.send(topic, json.dumps(c, ensure_ascii=False).encode(), key=c["caller"]["phone"].encode())
+            if n % 10 == 9:
+                await asyncio.sleep(0.2)
+        await producer.flush()
+
+    publishing = asyncio.create_task(publish_paced())
     contacts = mongo[f"{namespace}_kefu_intake"].contacts
 
     # killed three times at different points of the stream: each kill lands somewhere in a batch's
@@ -55,6 +64,7 @@ async def test_sigkill_in_the_middle_of_a_batch_leaves_one_contact_and_one_event
         intake_proc.kill()
         assert await contacts.count_documents({}) < len(calls), "the kill came too late to test anything"
         intake_proc.start()
+    await publishing
 
     await eventually(lambda: contacts.count_documents({}), lambda n: n >= len(calls), timeout=300, interval=1.0,
                      what=f"{len(calls)} contacts")
