@@ -24,6 +24,7 @@ from unittest import mock
 import pytest
 import yaml
 from kefu_kit.lag import LagMonitor, Observation, PartitionKey, Thresholds, advance, build_report
+from prometheus_client import CollectorRegistry
 from prometheus_client.metrics_core import Metric
 
 REPO = Path(__file__).resolve().parents[3]
@@ -149,14 +150,53 @@ class SampledLagMonitor(LagMonitor):
 
 
 @functools.cache
-def exported_by_service() -> dict[str, frozenset[str]]:
+def registries() -> dict[str, CollectorRegistry]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KEFU_")}
-    exported = {}
+    found = {}
     with mock.patch.dict(os.environ, env, clear=True), mock.patch("kefu_dashboard.app.LagMonitor", SampledLagMonitor):
         for service in SERVICES:
-            app = importlib.import_module(f"kefu_{service}.app").create_app()
-            exported[service] = frozenset(n for family in app.state.kit.registry.collect() for n in series_names(family))
-    return exported
+            found[service] = importlib.import_module(f"kefu_{service}.app").create_app().state.kit.registry
+    return found
+
+
+@functools.cache
+def exported_by_service() -> dict[str, frozenset[str]]:
+    return {service: frozenset(n for family in registry.collect() for n in series_names(family))
+            for service, registry in registries().items()}
+
+
+# Labels Prometheus adds to every series it scrapes.
+TARGET_LABELS = frozenset({"instance", "job"})
+
+
+@functools.cache
+def label_names() -> dict[str, frozenset[str]]:
+    """Series name -> the labels it can carry: a metric object's declared label names (prometheus_client keeps
+    them as ``_labelnames``; it has no public accessor, and a labelled metric has no samples to read them from
+    before its first use), else the labels of the collector's samples."""
+    labels: dict[str, set[str]] = {}
+    for registry in registries().values():
+        for collector in list(registry._collector_to_names):  # noqa: SLF001 (see the docstring)
+            declared = getattr(collector, "_labelnames", None)
+            for family in collector.collect():
+                for name in series_names(family):
+                    known = labels.setdefault(name, set(TARGET_LABELS))
+                    known.update(declared or ())
+                    known.update(k for s in family.samples for k in s.labels)
+                    if family.type == "histogram" and name.endswith("_bucket"):
+                        known.add("le")
+    return {name: frozenset(v) for name, v in labels.items()}
+
+
+def unknown_labels(expr: str) -> set[str]:
+    """``metric:label`` for each label a selector matches on that the metric does not carry (a typo there
+    silently matches everything with ``!=`` or nothing with ``=``)."""
+    wrong = set()
+    for name, matchers in re.findall(r"([A-Za-z_:][\w:]*)\s*\{([^}]*)\}", as_promql(expr)):
+        for label in re.findall(r"(\w+)\s*(?:=~|!~|!=|=)\s*\"", matchers):
+            if label not in label_names().get(name, frozenset()):
+                wrong.add(f"{name}:{label}")
+    return wrong
 
 
 def exported() -> frozenset[str]:
@@ -184,17 +224,26 @@ def test_a_name_nothing_exports_is_caught() -> None:
     assert unknown_names("max by (group) (kefu_consumer_group_status)") == set()
 
 
+def test_a_label_a_metric_does_not_carry_is_caught() -> None:
+    assert unknown_labels('rate(kefu_http_requests_total{code="500", route!="/health"}[5m])') == {
+        "kefu_http_requests_total:code"}
+    assert unknown_labels('kefu_consumer_group_status{status="STOP", group=~"$group", instance="a"}') == set()
+    assert unknown_labels('rate(kefu_batch_seconds_bucket{le="1", topic="x"}[5m])') == set()
+
+
 @pytest.mark.parametrize("alert", [a["alert"] for a in alerts()])
 def test_every_metric_in_an_alert_is_exported(alert: str) -> None:
     (rule,) = [a for a in alerts() if a["alert"] == alert]
     assert metric_names(rule["expr"]), "an alert on no metric"
     assert unknown_names(rule["expr"]) == set(), f"{alert} uses metrics no service exports"
+    assert unknown_labels(rule["expr"]) == set(), f"{alert} matches on labels its metrics do not carry"
 
 
 @pytest.mark.parametrize(("where", "expr"), dashboard_expressions())
 def test_every_metric_in_the_dashboard_is_exported(where: str, expr: str) -> None:
     assert metric_names(as_promql(expr)), f"{where}: a query of no metric"
     assert unknown_names(expr) == set(), f"{where} uses metrics no service exports"
+    assert unknown_labels(expr) == set(), f"{where} matches on labels its metrics do not carry"
 
 
 # --- the rules -----------------------------------------------------------------------------------------
