@@ -48,6 +48,7 @@ demo: setup stack
 test: setup
 	@$(STACK) install
 	@scripts/install-browser.sh
+	@scripts/install-promtool.sh
 	@scripts/run-tests.sh
 
 classify-report: setup

@@ -47,3 +47,19 @@ async def test_metrics_count_messages_latency_and_errors_per_handler(services, p
     # The bad message was dead-lettered, and the kit counts it.
     dead = [s for s in families["kefu_dead_lettered_messages"] if s.name.endswith("_total")]
     assert sum(s.value for s in dead if s.labels["topic"] == topic) == 1
+
+
+async def test_a_running_service_counts_its_http_requests_and_reports_its_dependencies(services):
+    """Under uvicorn, not a test client: route templates, status classes, and the health loop's gauge."""
+    (surveys,) = services("surveys")
+    async with httpx.AsyncClient(base_url=surveys.url, timeout=10) as client:
+        assert (await client.get("/health")).status_code == 200
+        assert (await client.get("/no/such/path/C123")).status_code == 404
+    families = await scrape(surveys.url)
+    requests = {(s.labels["route"], s.labels["status"]): s.value for s in families["kefu_http_requests"]
+                if s.name.endswith("_total") and s.labels["service"] == "surveys"}
+    assert requests[("/health", "2xx")] >= 1
+    assert requests[("unmatched", "4xx")] >= 1
+    assert not any("C123" in route for route, _status in requests)
+    up = {s.labels["dependency"]: s.value for s in families["kefu_dependency_up"] if s.labels["service"] == "surveys"}
+    assert up == {"kafka": 1.0, "mongo": 1.0}

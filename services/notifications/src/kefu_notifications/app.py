@@ -96,7 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                if settings.templates_file else default_templates())
     retry = RetryPolicy(settings.max_attempts, timedelta(seconds=settings.retry_base_s),
                         timedelta(seconds=max(settings.retry_cap_s, settings.retry_base_s)))
-    failures = FailureReporter(store, publish_failed)
+    failures = FailureReporter(store, publish_failed, kit.registry)
     providers = build_providers(settings)
     notifier = Notifier(store, templates, parse_quiet_hours(settings.quiet_hours, settings.quiet_hours_zone),
                         ZoneInfo(settings.template_zone), retry, set(providers), failures)

@@ -13,6 +13,7 @@ from typing import Any
 
 from kefu_contracts import NotificationFailed
 from kefu_kit import get_logger
+from prometheus_client import CollectorRegistry, Counter
 
 from .adapters.store import NotificationStore
 from .domain.keys import failed_event_id
@@ -23,9 +24,14 @@ MAX_ERROR_CHARS = 2000
 
 
 class FailureReporter:
-    def __init__(self, store: NotificationStore, publish: Callable[[NotificationFailed], Awaitable[None]]) -> None:
+    def __init__(self, store: NotificationStore, publish: Callable[[NotificationFailed], Awaitable[None]],
+                 registry: CollectorRegistry | None = None) -> None:
         self.store = store
         self.publish = publish
+        # Counted once per message, when its failure is first recorded (a republish is not a new failure):
+        # the alert on notifications failing after their retries reads this.
+        self.failed = Counter("kefu_notifications_failed", "Messages given up on: retries exhausted or unsendable",
+                              ["channel"], registry=registry)
 
     async def report(self, message: dict[str, Any], error: str, attempts: int, at: datetime) -> None:
         failure = {"_id": message["_id"], "error": error[:MAX_ERROR_CHARS], "attempts": attempts, "failed_at": at,
@@ -33,6 +39,7 @@ class FailureReporter:
         if not await self.store.record_failure(failure):
             failure = await self.store.failure(message["_id"]) or failure
         else:
+            self.failed.labels(channel=message["channel"]).inc()
             log.warning("message failed for good", message_id=message["_id"], channel=message["channel"],
                         template=message["template"], attempts=failure["attempts"], error=failure["error"][:300])
         await self.publish(NotificationFailed(

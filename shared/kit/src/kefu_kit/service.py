@@ -18,11 +18,12 @@ import uvicorn
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse, Response
 from kefu_contracts import TOPICS, Event
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
 from pymongo.asynchronous.database import AsyncDatabase
 
 from .backoff import retry
 from .dead_letter import ConsumeGuard
+from .http_metrics import HttpMetricsMiddleware, http_requests_counter
 from .kafka import ensure_topics, make_broker, publish_event, publisher_for
 from .logging import configure_logging, get_logger
 from .mongo import make_client
@@ -48,6 +49,13 @@ class ServiceKit:
         self._startup: list[StartupHook] = []
         self._shutdown: list[Callable[[], Awaitable[Any]]] = []
         self._loops: list[tuple[str, float, Callable[[], Awaitable[Any]]]] = []
+        self.http_requests = http_requests_counter(self.registry)
+        # What /health answers, as a metric: Prometheus alerts on an unreachable store or broker without
+        # scraping /health. Set by every health check, which also runs every health_interval_s, so the
+        # value is fresh even when nothing probes /health (docker-compose, a bare process).
+        self.dependency_up = Gauge("kefu_dependency_up", "1 when the last health check reached the dependency, else 0",
+                                   ["service", "dependency"], registry=self.registry)
+        self.every("health", settings.health_interval_s, self.health)
 
     def publisher(self, *logical_topics: str) -> Callable[[Event], Awaitable[None]]:
         """One ``publish(event)`` for several contract topics: each event goes to its own topic, with its key."""
@@ -126,6 +134,8 @@ class ServiceKit:
         except Exception:
             mongo_ok = False
         ok = kafka_ok and mongo_ok
+        self.dependency_up.labels(service=self.settings.service, dependency="kafka").set(1.0 if kafka_ok else 0.0)
+        self.dependency_up.labels(service=self.settings.service, dependency="mongo").set(1.0 if mongo_ok else 0.0)
         return ok, {"service": self.settings.service, "status": "ok" if ok else "degraded",
                     "kafka": kafka_ok, "mongo": mongo_ok}
 
@@ -133,6 +143,7 @@ class ServiceKit:
         """The service's ASGI app: its routes plus ``/health`` and ``/metrics``."""
         app = FastAPI(title=title or f"kefu {self.settings.service}", lifespan=self.lifespan)
         app.state.kit = self
+        app.add_middleware(HttpMetricsMiddleware, counter=self.http_requests, service=self.settings.service)
 
         @app.get("/health", tags=["operations"])
         async def health() -> JSONResponse:

@@ -38,6 +38,9 @@ class ServiceSettings(BaseSettings):
     retry_initial_s: float = Field(0.2, gt=0, description="first back-off after a transient failure")
     retry_max_s: float = Field(10.0, gt=0, description="longest back-off between retries of a transient failure")
     graceful_timeout_s: float = Field(15.0, gt=0, description="how long shutdown waits for in-flight messages")
+    health_interval_s: float = Field(
+        15.0, gt=0, description="how often the service checks Kafka and the store for kefu_dependency_up (/metrics)"
+    )
     replication_factor: int = Field(1, ge=1, description="replication factor for topics the service creates")
 
     @field_validator("namespace")
