@@ -76,6 +76,9 @@ async def progress(r: Surveys, campaign: dict[str, Any]) -> dict[str, Any]:
             "published": published, "answered": answered}
 
 
+MARK_EVERY = 25  # surveys published before they are marked sent at the latest
+
+
 class Pacer:
     """Claims each running campaign's next slots and publishes them at their times, in the background.
 
@@ -138,8 +141,12 @@ class Pacer:
         task.add_done_callback(self._tasks.discard)
 
     async def _publish(self, campaign_id: str, entries: list[tuple[dict[str, Any], Any]], gap: timedelta) -> None:
-        """Each survey at its slot (and never closer than the spacing to the one before); then mark them sent."""
+        """Each survey at its slot (and never closer than the spacing to the one before), marked sent a few at
+        a time beside the publishing (never delaying a slot): the campaign's published count, counted when
+        marked, trails the broker by a few surveys rather than a whole batch."""
         try:
+            sent: list[dict[str, Any]] = []
+            marking: list[asyncio.Task[None]] = []
             for entry, event in entries:
                 due = entry["send_at"]
                 last = self._last_sent.get(campaign_id)
@@ -150,10 +157,13 @@ class Pacer:
                     await asyncio.sleep(delay)
                 await self.r.outbox.publish(event)
                 self._last_sent[campaign_id] = now_utc()
-            started = now_utc()
-            await self.r.outbox.mark_sent([entry for entry, _ in entries])
-            log.info("campaign batch sent", campaign_id=campaign_id, surveys=len(entries),
-                     marking_s=(now_utc() - started).total_seconds())
+                sent.append(entry)
+                if len(sent) >= MARK_EVERY:
+                    marking.append(asyncio.create_task(self.r.outbox.mark_sent(sent)))
+                    sent = []
+            marking.append(asyncio.create_task(self.r.outbox.mark_sent(sent)))
+            await asyncio.gather(*marking)
+            log.info("campaign batch sent", campaign_id=campaign_id, surveys=len(entries))
         except Exception as exc:  # the relay publishes what is left unsent
             log.error("campaign batch interrupted", error=repr(exc))
 
