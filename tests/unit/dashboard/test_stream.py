@@ -12,8 +12,6 @@ from kefu_dashboard.api import build_router
 from kefu_dashboard.feed import FeedHub
 from kefu_kit.auth import Principal, principal
 
-NOW = datetime.now(timezone.utc)
-
 
 class FeedStore:
     def __init__(self) -> None:
@@ -27,7 +25,7 @@ class FeedStore:
 
 
 def entry(eid: str, department: str, seconds: float) -> dict[str, Any]:
-    return {"_id": eid, "recorded_at": NOW + timedelta(seconds=seconds), "type": "assigned",
+    return {"_id": eid, "recorded_at": datetime.now(timezone.utc) + timedelta(seconds=seconds), "type": "assigned",
             "case": {"case_id": f"case-{eid}", "department": department}}
 
 
