@@ -14,12 +14,13 @@ from collections.abc import AsyncIterator
 from datetime import datetime, timezone
 from typing import Annotated, Any
 
+import anyio
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from fastapi.encoders import jsonable_encoder
-from fastapi.responses import StreamingResponse
 from kefu_kit.auth import Principal, principal
 from kefu_kit.lag import LagMonitor
 from kefu_kit.pages import DEFAULT_LIMIT, MAX_LIMIT, NEXT_CURSOR, PAGE_RESPONSES, BadCursor, encode_cursor
+from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from . import views
 from .feed import FeedHub
@@ -29,6 +30,8 @@ from .store import HIDDEN, LIST_KEY, CaseStore, case_filter
 # An ``overdue`` filter is judged on the clock, not stored: a page reads at most this many cases to fill
 # itself, and says where it stopped (the cursor) when that was not enough.
 OVERDUE_READ = 2 * MAX_LIMIT
+# How long a stream may take to end by itself once the server is stopping, before it is cut.
+STOP_GRACE_S = 5.0
 
 
 Who = Annotated[Principal, Depends(principal)]
@@ -124,47 +127,49 @@ def build_router(store: CaseStore, hub: FeedHub, lag: LagMonitor, recent: int, k
              "max_lag_seconds": round(g.max_lag_seconds, 1), "partitions": len(g.partitions)}
             for g in report.groups]}
 
-    @router.get("/stream", response_class=StreamingResponse,
+    @router.get("/stream", response_class=EventSourceResponse,
                 responses={200: {"content": {"text/event-stream": {}}}})
-    async def stream(who: Who, project: Project = None, department: Department = None) -> StreamingResponse:
+    async def stream(who: Who, project: Project = None, department: Department = None) -> EventSourceResponse:
         """Server-sent events: ``case`` events for new (assigned) and escalated cases the caller may see.
 
         The last few entries come first, then live ones; each has an ``id`` (the
-        event id) so a client can drop repeats.
+        event id) so a client can drop repeats. sse-starlette sends the keepalive
+        comments, notices a client that went away, and tells the stream when the
+        server is stopping, so it ends cleanly and the page reconnects elsewhere.
         """
         allowed = scope(who, project, department)
-        return StreamingResponse(_events(allowed), media_type="text/event-stream",
-                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        stopping = anyio.Event()
+        return EventSourceResponse(_events(allowed, stopping), ping=keepalive_s, sep="\n",
+                                   ping_message_factory=lambda: ServerSentEvent(comment="keepalive", sep="\n"),
+                                   shutdown_event=stopping, shutdown_grace_period=STOP_GRACE_S,
+                                   headers={"Cache-Control": "no-cache"})
 
-    async def _events(allowed: views.Scope) -> AsyncIterator[str]:
+    async def _events(allowed: views.Scope, stopping: anyio.Event) -> AsyncIterator[ServerSentEvent]:
         with hub.subscribe() as queue:
-            yield "retry: 2000\n\n"
+            yield ServerSentEvent(retry=2000, sep="\n")
             for entry in await store.recent_feed(recent):
                 if allowed.admits(entry["case"]):
                     yield _sse(entry)
-            closing = asyncio.ensure_future(hub.closing.wait())
-            try:
-                while True:
-                    getter = asyncio.ensure_future(queue.get())
-                    done, _ = await asyncio.wait({getter, closing}, timeout=keepalive_s,
-                                                 return_when=asyncio.FIRST_COMPLETED)
-                    if closing in done:  # the process is stopping: end the response, the page reconnects
-                        getter.cancel()
-                        return
-                    if getter not in done:
-                        getter.cancel()
-                        yield ": keepalive\n\n"
-                        continue
-                    entry = getter.result()
-                    if allowed.admits(entry["case"]):
-                        yield _sse(entry)
-            finally:
-                closing.cancel()
+            while (entry := await _next(queue, stopping)) is not None:
+                if allowed.admits(entry["case"]):
+                    yield _sse(entry)
 
     return router
 
 
-def _sse(entry: dict[str, Any]) -> str:
+async def _next(queue: asyncio.Queue[dict[str, Any]], stopping: anyio.Event) -> dict[str, Any] | None:
+    """The next feed entry, or None once the server is stopping."""
+    getter = asyncio.ensure_future(queue.get())
+    stop = asyncio.ensure_future(stopping.wait())
+    try:
+        done, _ = await asyncio.wait({getter, stop}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        getter.cancel()
+        stop.cancel()
+    return getter.result() if getter in done and not getter.cancelled() else None
+
+
+def _sse(entry: dict[str, Any]) -> ServerSentEvent:
     body = {k: v for k, v in entry.items() if k != "_id"}
     data = json.dumps(jsonable_encoder({"id": entry["_id"], **body}), ensure_ascii=False)
-    return f"id: {entry['_id']}\nevent: case\ndata: {data}\n\n"
+    return ServerSentEvent(data, id=entry["_id"], event="case", sep="\n")

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 from importlib import resources
-from typing import Any
 
 from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from fastapi import APIRouter, FastAPI
@@ -54,9 +53,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         topic = settings.topics.logical(msg.raw_message.topic)
         await ingest(topic, parse(topic, msg.body), store)
 
-    async def start_feed(_db: Any) -> None:
-        hub.close_on_shutdown()
-
     async def prune() -> None:
         now = datetime.now(timezone.utc)
         await store.prune_feed(now - timedelta(seconds=settings.feed_retention_s))
@@ -65,7 +61,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     lag = LagMonitor(settings.kafka_bootstrap, kefu_groups_prefix(settings.namespace))
     kit.registry.register(LagCollector(lag))
 
-    kit.on_startup(start_feed)
     kit.every("live-feed", settings.feed_poll_s, hub.poll)
     kit.every("prune", 300.0, prune)
     kit.every("consumer-lag", settings.lag_interval_s, lag.sample)

@@ -4,12 +4,12 @@ Events are applied by whichever instance owns their partition, but a page may be
 connected to any instance, so the entries go through the store: one poll per
 instance (not per stream) reads entries recorded since its cursor minus an
 overlap (writers' clocks and slow inserts), and drops the ones it already sent.
+Ending the streams when the server stops is sse-starlette's (see ``api.stream``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
@@ -30,7 +30,6 @@ class FeedHub:
         self.cursor = datetime.now(timezone.utc)
         self.sent: set[str] = set()
         self.streams: set[asyncio.Queue[dict[str, Any]]] = set()
-        self.closing = asyncio.Event()
 
     @contextmanager
     def subscribe(self) -> Iterator[asyncio.Queue[dict[str, Any]]]:
@@ -56,21 +55,3 @@ class FeedHub:
             self.cursor = max(self.cursor, entries[-1]["recorded_at"])
         self.sent = {e["_id"] for e in entries if e["recorded_at"] >= self.cursor - self.overlap}
         return len(fresh)
-
-    def close_on_shutdown(self) -> None:
-        """End the streams when the process is told to stop.
-
-        uvicorn waits for open responses before it shuts the app down, and a
-        stream never ends by itself: without this, every stop would wait for the
-        graceful timeout. The server's own SIGTERM/SIGINT handler still runs.
-        """
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            previous = signal.getsignal(sig)
-
-            def handler(signum: int, frame: Any, previous: Any = previous) -> None:
-                loop.call_soon_threadsafe(self.closing.set)
-                if callable(previous):
-                    previous(signum, frame)
-
-            signal.signal(sig, handler)

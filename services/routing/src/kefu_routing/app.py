@@ -26,9 +26,10 @@ from kefu_kit import ServiceKit, subscriber_options
 from . import reactions, upkeep
 from .adapters.store import CaseRepository, GroupRepository, RecentReports, TimerStore, VipStore, ensure_indexes
 from .api import build_router
+from .calendar_gaps import CalendarGaps
 from kefu_kit.auth import TokenBook
 from .context import Routing
-from .domain.calendar import parse_calendar
+from .domain.calendar import load_calendar
 from .domain.complaints import GroupPolicy
 from .domain.sla import parse_sla_table
 from .domain.workload import parse_roster
@@ -57,8 +58,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     r.workload_refresh = timedelta(seconds=settings.workload_refresh_s)
     if settings.sla_file:
         r.sla = parse_sla_table(tomllib.loads(settings.sla_file.read_text(encoding="utf-8")))
-    if settings.calendar_file:
-        r.calendar = parse_calendar(tomllib.loads(settings.calendar_file.read_text(encoding="utf-8")))
+    if settings.calendar_file or settings.calendar_years_dir:
+        r.calendar = load_calendar(settings.calendar_file, settings.calendar_years_dir)
+    r.calendar_gaps = CalendarGaps(kit.registry)
     if settings.staff_file:
         r.workload.roster = parse_roster(
             tomllib.loads(settings.staff_file.read_text(encoding="utf-8")), r.rules.departments)

@@ -21,7 +21,6 @@ from .context import Routing
 from .domain.approvals import can_approve, required_role
 from .domain.complaints import approver_for, manual_level
 from .domain.lifecycle import InvalidTransition, next_status
-from .domain.sla import deadlines
 from .escalation import raise_level
 from .events import repair_completed, status_changed
 
@@ -76,9 +75,9 @@ def _recount_deadlines(case: dict[str, Any], r: Routing, now: datetime) -> None:
     """Time spent waiting on the owner does not count against the deadlines."""
     start = case["escalations"][-1]["at"] if case.get("escalations") else case["opened_at"]
     pauses = [(p["start"], p["end"]) for p in case["pauses"]]
-    due = deadlines(case["kind"], max(case.get("level") or 0, 1), case.get("urgent_flags", []), start,
-                    r.calendar, paused=pauses, now=now, table=r.sla)
-    case["deadlines"] = {"respond_by": due.respond_by, "resolve_by": due.resolve_by, "rule": due.rule}
+    due = r.deadlines(case["_id"], case["kind"], max(case.get("level") or 0, 1), case.get("urgent_flags", []),
+                      start, paused=pauses, now=now)
+    case["deadlines"] = due.stored()
 
 
 def add_note(text: str, who: Principal, now: datetime) -> Callable:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from .adapters.store import CaseRepository, GroupRepository, RecentReports, TimerStore, VipStore
+from .calendar_gaps import CalendarGaps
 from .domain.assignment import RuleTable, default_rules
 from .domain.calendar import BusinessCalendar, default_calendar
 from .domain.complaints import ComplaintPolicy, GroupPolicy, default_complaint_policy
-from .domain.sla import SlaTable, default_sla_table
+from .domain.sla import Deadlines, SlaTable, deadlines, default_sla_table
 from .domain.warranty import WarrantyPolicy, default_warranty_policy
 from .domain.workload import choose_assignee, default_roster
 
@@ -60,6 +62,16 @@ class Routing:
     repeat_window: timedelta = timedelta(days=30)
     workload: Workload = field(default_factory=Workload)
     workload_refresh: timedelta = timedelta(seconds=30)
+    calendar_gaps: CalendarGaps = field(default_factory=CalendarGaps)
+
+    def deadlines(
+        self, case_id: str, kind: str, level: int, urgent_flags: Sequence[str], opened_at: datetime,
+        paused: Sequence[tuple[datetime, datetime | None]] = (), now: datetime | None = None,
+    ) -> Deadlines:
+        """A case's deadlines on this routing's calendar and table; one counted across a year without
+        public holidays is logged and counted (the domain only flags it)."""
+        due = deadlines(kind, level, urgent_flags, opened_at, self.calendar, paused=paused, now=now, table=self.sla)
+        return self.calendar_gaps.seen(due, case_id)
 
     async def assignee_for(self, department: str, now: datetime) -> str | None:
         counted = self.workload.counted_at.get(department)

@@ -15,7 +15,6 @@ from kefu_contracts import Event
 
 from .context import Routing
 from .domain.complaints import approver_for
-from .domain.sla import deadlines
 from .events import complaint_escalated
 
 
@@ -28,8 +27,8 @@ def raise_level(
     if new_level <= previous:
         return []
     case["level"] = new_level
-    due = deadlines(case["kind"], new_level, case.get("urgent_flags", []), now, r.calendar, table=r.sla)
-    case["deadlines"] = {"respond_by": due.respond_by, "resolve_by": due.resolve_by, "rule": due.rule}
+    due = r.deadlines(case["_id"], case["kind"], new_level, case.get("urgent_flags", []), now)
+    case["deadlines"] = due.stored()
     case.setdefault("escalations", []).append(
         {"from": previous, "to": new_level, "reason": reason, "at": now, "actor": actor, "cause": cause,
          "approver_role": approver_for(new_level)}

@@ -49,6 +49,7 @@ def case_assigned(case: dict[str, Any], at: datetime) -> CaseAssigned:
         summary=summary(case),
         respond_by=case["deadlines"]["respond_by"],
         resolve_by=case["deadlines"]["resolve_by"],
+        sla_reason=case["deadlines"].get("reason") or None,
         rule=case["assignment_rule"],
         under_warranty=warranty.get("under_warranty"),
         warranty_reason=warranty.get("reason"),
@@ -79,6 +80,7 @@ def status_changed(
         level=case.get("level") or None,
         respond_by=case["deadlines"]["respond_by"],
         resolve_by=case["deadlines"]["resolve_by"],
+        sla_reason=case["deadlines"].get("reason") or None,
     )
 
 
@@ -101,6 +103,7 @@ def complaint_escalated(
         summary=summary(case),
         respond_by=case["deadlines"]["respond_by"],
         resolve_by=case["deadlines"]["resolve_by"],
+        sla_reason=case["deadlines"].get("reason") or None,
         related_case_ids=related or [],
     )
 

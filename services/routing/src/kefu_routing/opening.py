@@ -15,7 +15,6 @@ from kefu_kit.aggregates import Change
 
 from .context import Routing
 from .domain.complaints import ComplaintRef, escalate, find_group, group_key, initial_level, is_repeat
-from .domain.sla import deadlines
 from .domain.warranty import decide_warranty
 from .escalation import raise_level
 from .events import case_assigned, complaint_escalated, group_changed, status_changed
@@ -58,7 +57,7 @@ async def _new_case(event: CaseOpened, r: Routing, now: datetime) -> tuple[dict[
             repeated = escalate(level, "repeat_complaint", r.complaints)
             if repeated > level:
                 level, reason = repeated, "repeat_complaint"
-    due = deadlines(kind, max(level, 1), event.urgent_flags, event.occurred_at, r.calendar, table=r.sla)
+    due = r.deadlines(event.case_id, kind, max(level, 1), event.urgent_flags, event.occurred_at)
     assignee = await r.assignee_for(department, now)
     case: dict[str, Any] = {
         "_id": event.case_id,
@@ -80,7 +79,7 @@ async def _new_case(event: CaseOpened, r: Routing, now: datetime) -> tuple[dict[
         "assignee": assignee,
         "level": level,
         "escalations": [],
-        "deadlines": {"respond_by": due.respond_by, "resolve_by": due.resolve_by, "rule": due.rule},
+        "deadlines": due.stored(),
         "pauses": [],
         "overdue": [],
         "is_overdue": False,  # the indexed form of ``overdue`` for lists (an array's emptiness is not indexable)
@@ -153,9 +152,9 @@ async def detect_group(case: dict[str, Any], r: Routing, now: datetime) -> None:
     group_id = derived_event_id("group", key, lead["_id"])
     # The one escalation of the whole group, announced on its lead case (the first report); the
     # members take level 3 below without events of their own.
-    due = deadlines(lead["kind"], GROUP_LEVEL, lead.get("urgent_flags", []), now, r.calendar, table=r.sla)
+    due = r.deadlines(lead["_id"], lead["kind"], GROUP_LEVEL, lead.get("urgent_flags", []), now)
     announced = {**lead, "level": GROUP_LEVEL,
-                 "deadlines": {"respond_by": due.respond_by, "resolve_by": due.resolve_by, "rule": due.rule}}
+                 "deadlines": due.stored()}
     state = {"_id": group_id, "key": key, "project": case["project"], "building": case["building"],
              "category": case["category"], "lead_case_id": lead["_id"], "members": ids,
              "customers": sorted({m.customer_id for m in members}), "active": True, "level": GROUP_LEVEL,

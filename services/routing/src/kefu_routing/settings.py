@@ -31,6 +31,8 @@ class Settings(ServiceSettings):
     relay_interval_s: float = Field(5.0, gt=0, description="how often interrupted changes' events are relayed")
     sla_file: Path | None = Field(None, description="TOML service levels replacing the shipped sla.toml")
     calendar_file: Path | None = Field(None, description="TOML business calendar replacing the shipped calendar.toml")
+    calendar_years_dir: Path | None = Field(
+        None, description="folder of <year>.toml public holiday files replacing the shipped domain/holidays/")
     staff_file: Path | None = Field(None, description="TOML staff roster replacing the shipped staff.toml")
     workload_refresh_s: float = Field(30.0, gt=0, description="how often open-case counts per person are recounted")
 

@@ -53,6 +53,8 @@ class CaseAssigned(DerivedEvent):
     summary: str = Field(description="one line for a dashboard or an inbox")
     respond_by: AwareDatetime | None = None
     resolve_by: AwareDatetime | None = None
+    sla_reason: str | None = Field(
+        default=None, description="how the deadlines were counted; flags a year without public holiday data")
     rule: str = Field(description="the routing rule that chose the department")
     under_warranty: bool | None = Field(default=None, description="repairs: paid by the developer under warranty")
     warranty_reason: str | None = None
@@ -107,3 +109,5 @@ class CaseStatusChanged(DerivedEvent):
     level: int | None = None
     respond_by: AwareDatetime | None = None
     resolve_by: AwareDatetime | None = None
+    sla_reason: str | None = Field(
+        default=None, description="how the deadlines were counted; flags a year without public holiday data")

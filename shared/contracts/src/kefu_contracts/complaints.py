@@ -42,6 +42,8 @@ class ComplaintEscalated(DerivedEvent):
     summary: str
     respond_by: AwareDatetime
     resolve_by: AwareDatetime
+    sla_reason: str | None = Field(
+        default=None, description="how the deadlines were counted; flags a year without public holiday data")
     related_case_ids: list[str] = Field(default_factory=list)
 
 

@@ -8,13 +8,25 @@ keys customers by the canonical form:
 * landlines: ``+86-<area code without 0>-<number>``, e.g. ``+86-571-87654321``
   (two-digit area codes 10 and 20-29, three-digit ones otherwise);
 * service numbers (400/800): ``+86-400-1234567``;
-* anything else with 5-20 digits (foreign numbers): ``+`` and its digits if it
-  started with ``+``/``00``, else the digits.
+* numbers of other countries and regions (``+852``, ``+853``, ``+886``, ...):
+  E.164 as ``phonenumbers`` reads them, which drops a trunk prefix written
+  after the country code (``+886 (0)2 ...``, ``+44 (0)20 ...``) so both ways
+  of writing are one key; a number the library does not know stays ``+`` and
+  its 5-15 digits, as before, so its key does not change.
+
+Mainland numbers stay with the rules below, not the library's: a key must not
+change when the library's numbering tables do (they are renewed monthly and
+refuse numbers we must still key, e.g. a 7-digit ``0755-1234567`` or a new
+mobile range before it is listed), and for every number the library does
+accept it gives the same key (``tests/unit/intake/test_phone_keys_sample.py``
+checks that on the sample data).
 """
 
 from __future__ import annotations
 
 import re
+
+import phonenumbers
 
 
 class InvalidPhone(ValueError):
@@ -38,7 +50,7 @@ def normalise_phone(raw: str) -> str:
         digits = digits[2:]
     if international or (len(digits) in (12, 13) and digits.startswith("86")):
         if not digits.startswith("86"):
-            return _foreign(digits)
+            return _foreign(text, digits)
         return _national(digits[2:], had_country_code=True)
     return _national(digits, had_country_code=False)
 
@@ -59,9 +71,17 @@ def _national(digits: str, *, had_country_code: bool) -> str:
     return f"+86-{area}-{number}"
 
 
-def _foreign(digits: str) -> str:
+def _foreign(text: str, digits: str) -> str:
     if not 5 <= len(digits) <= 15:
         raise InvalidPhone(f"not an international number ({len(digits)} digits)")
+    written = text.lstrip()
+    written = "+" + written[2:] if written.startswith("00") else written
+    try:
+        number = phonenumbers.parse(written, None)
+    except phonenumbers.NumberParseException:
+        return f"+{digits}"
+    if phonenumbers.is_valid_number(number):
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     return f"+{digits}"
 
 

@@ -11,19 +11,27 @@ is counted on the center's wall clock and returned in the zone it came in.
 Durations are measured on the real (UTC) time line, so a zone with daylight
 saving time counts the hours that really pass.
 
-The working intervals and the dates are data (``calendar.toml``); the holidays
-there must be renewed every year from the State Council's notice.
+The working intervals are data (``calendar.toml``); the public holidays and
+make-up days come as one file per year (``holidays/<year>.toml``), generated
+from the ``chinesecalendar`` package's copy of the State Council's notice by
+``scripts/calendar_year.py`` and reviewed like any other change. A year
+without its file is not silently an ordinary year: the calendar knows which
+years it has (``years``) and ``missing_years`` names the others a span
+touches, so a deadline counted across one can say it was counted on weekdays
+only (see ``sla.deadlines``).
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -44,6 +52,9 @@ class BusinessCalendar:
     hours: tuple[tuple[time, time], ...]  # working intervals of a working day, start included, end not
     holidays: frozenset[date] = frozenset()  # days off that would otherwise be working days
     working_days: frozenset[date] = frozenset()  # 调休: days that would otherwise be off
+    # The years whose public holidays are known; None for a calendar that keeps no holidays by year
+    # (one built in code), for which no year is missing.
+    years: frozenset[int] | None = None
 
     def __post_init__(self) -> None:
         if not self.weekdays or not self.weekdays <= set(range(7)):
@@ -65,6 +76,19 @@ class BusinessCalendar:
         ordinary = sorted(d for d in self.working_days if d.weekday() in self.weekdays)
         if ordinary:
             raise ValueError(f"make-up working day {ordinary[0]} is already an ordinary working day")
+
+    def missing_years(self, a: datetime, b: datetime) -> tuple[int, ...]:
+        """The years from ``a`` to ``b`` (on the center's clock) without holiday data, in order.
+
+        A deadline counted across such a year treats it as ordinary weeks: its
+        Spring Festival would be counted as working days.
+        """
+        require_aware(a, "a")
+        require_aware(b, "b")
+        if self.years is None:
+            return ()
+        first, last = sorted((a.astimezone(self.tz).year, b.astimezone(self.tz).year))
+        return tuple(y for y in range(first, last + 1) if y not in self.years)
 
     def is_working_day(self, day: date) -> bool:
         if day in self.working_days:
@@ -137,7 +161,12 @@ def _date(value: Any, where: str) -> date:
     return value
 
 
-def parse_calendar(data: dict[str, Any]) -> BusinessCalendar:
+def parse_calendar(data: dict[str, Any], years: Iterable[dict[str, Any]] = ()) -> BusinessCalendar:
+    """The calendar of ``data`` (a ``calendar.toml``) with the public holidays of ``years`` (year files).
+
+    Holidays given in ``data`` itself are the center's own extra days; only
+    year files make a year known.
+    """
     name = data.get("timezone", "Asia/Shanghai")
     try:
         tz = ZoneInfo(name)
@@ -154,19 +183,85 @@ def parse_calendar(data: dict[str, Any]) -> BusinessCalendar:
         (_hhmm(h.get("from"), "hours.from"), _hhmm(h.get("to"), "hours.to")) for h in data.get("hours", [])
     )
 
-    holidays: set[date] = set()
-    for h in data.get("holidays", []):
-        where = f"holiday {h.get('name', '?')}"
-        first, last = _date(h.get("from"), f"{where} from"), _date(h.get("to"), f"{where} to")
-        if last < first:
-            raise ValueError(f"{where} ends ({last}) before it starts ({first})")
-        holidays.update(first + timedelta(days=n) for n in range((last - first).days + 1))
+    holidays = _holidays(data, "")
+    working_days = _working_days(data, "")
+    known: set[int] = set()
+    for year_data in years:
+        year, year_holidays, year_working = parse_year(year_data)
+        if year in known:
+            raise ValueError(f"holidays of {year} are given twice")
+        known.add(year)
+        holidays |= year_holidays
+        working_days |= year_working
+    return BusinessCalendar(tz, frozenset(weekdays), hours, frozenset(holidays), frozenset(working_days),
+                            frozenset(known))
 
-    working_days = {_date(w.get("date"), f"working day {w.get('name', '?')}") for w in data.get("working_days", [])}
-    return BusinessCalendar(tz, frozenset(weekdays), hours, frozenset(holidays), frozenset(working_days))
+
+def _holidays(data: dict[str, Any], where: str) -> set[date]:
+    days: set[date] = set()
+    for h in data.get("holidays", []):
+        name = f"{where}holiday {h.get('name', '?')}"
+        first, last = _date(h.get("from"), f"{name} from"), _date(h.get("to"), f"{name} to")
+        if last < first:
+            raise ValueError(f"{name} ends ({last}) before it starts ({first})")
+        days.update(first + timedelta(days=n) for n in range((last - first).days + 1))
+    return days
+
+
+def _working_days(data: dict[str, Any], where: str) -> set[date]:
+    return {_date(w.get("date"), f"{where}working day {w.get('name', '?')}") for w in data.get("working_days", [])}
+
+
+def parse_year(data: dict[str, Any]) -> tuple[int, frozenset[date], frozenset[date]]:
+    """One year's public holidays and make-up days (a ``holidays/<year>.toml``), checked.
+
+    Every date must belong to the year, except the last days of December
+    before it: a notice's New Year holiday or make-up day may fall there.
+    """
+    year = data.get("year")
+    if type(year) is not int or not 1949 < year < 10000:
+        raise ValueError(f"a year's holiday file needs its year, got {year!r}")
+    unknown = set(data) - {"year", "source", "holidays", "working_days"}
+    if unknown:
+        raise ValueError(f"holidays of {year}: unknown fields {sorted(unknown)}")
+    where = f"{year} "
+    holidays, working_days = _holidays(data, where), _working_days(data, where)
+    if not holidays:
+        raise ValueError(f"holidays of {year}: no holiday given")
+    earliest = date(year - 1, 12, 25)
+    stray = sorted(d for d in holidays | working_days if not earliest <= d <= date(year, 12, 31))
+    if stray:
+        raise ValueError(f"holidays of {year}: {stray[0]} is not in {year}")
+    both = holidays & working_days
+    if both:
+        raise ValueError(f"{min(both)} is both a holiday and a make-up working day")
+    return year, frozenset(holidays), frozenset(working_days)
+
+
+def _year_files(folder: Traversable) -> list[dict[str, Any]]:
+    """The parsed ``<year>.toml`` files of ``folder``, each checked to be the year its name says."""
+    years = []
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if not entry.name.endswith(".toml"):
+            continue
+        data = tomllib.loads(entry.read_text(encoding="utf-8"))
+        if str(data.get("year")) != entry.name.removesuffix(".toml"):
+            raise ValueError(f"{entry.name} holds the holidays of {data.get('year')!r}")
+        years.append(data)
+    return years
+
+
+def shipped_years() -> Traversable:
+    return resources.files("kefu_routing.domain").joinpath("holidays")
+
+
+def load_calendar(calendar_file: Path | None = None, years_dir: Path | None = None) -> BusinessCalendar:
+    """The calendar of ``calendar_file`` (or the shipped one) with the year files of ``years_dir`` (or shipped)."""
+    text = (calendar_file.read_text(encoding="utf-8") if calendar_file
+            else resources.files("kefu_routing.domain").joinpath("calendar.toml").read_text(encoding="utf-8"))
+    return parse_calendar(tomllib.loads(text), _year_files(years_dir or shipped_years()))
 
 
 @lru_cache(maxsize=1)
 def default_calendar() -> BusinessCalendar:
-    text = resources.files("kefu_routing.domain").joinpath("calendar.toml").read_text(encoding="utf-8")
-    return parse_calendar(tomllib.loads(text))
+    return load_calendar()

@@ -15,13 +15,17 @@ the owner must bring) is not the center's delay: each such pause extends a
 deadline by the pause's length on that deadline's clock. A pause that begins
 once a deadline has already passed does not move it: the case was late before
 it waited.
+
+A business deadline counted across a year whose public holidays the calendar
+does not have is still given (on weekdays), but flagged: its ``reason`` says
+so and ``missing_years`` names the years, for the caller to log and count.
 """
 
 from __future__ import annotations
 
 import tomllib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from importlib import resources
@@ -84,6 +88,38 @@ class Deadlines:
     respond_by: datetime
     resolve_by: datetime
     rule: str  # the id of the SLA rule that set them
+    # Years a business-clock deadline was counted across without their public holidays: counted
+    # on weekdays only, so a Spring Festival there was taken for working days.
+    missing_years: tuple[int, ...] = ()
+    # How they were counted, for the case and its events (see ``sla_reason``): words derived from
+    # the rule and the missing years, so not part of what makes two deadlines the same.
+    reason: str = field(default="", compare=False)
+
+    def stored(self) -> dict[str, Any]:
+        """The form a case keeps under ``deadlines``."""
+        return {"respond_by": self.respond_by, "resolve_by": self.resolve_by, "rule": self.rule,
+                "reason": self.reason, "missing_years": list(self.missing_years)}
+
+
+def sla_reason(rule: SlaRule, missing_years: Sequence[int]) -> str:
+    """Why the deadlines are what they are, in words an agent can check; loud when a year had no holidays."""
+    def limit(what: str, lim: Limit) -> str:
+        clock = "business hours" if lim.clock == "business" else "wall-clock time"
+        return f"{what} within {_amount(lim.within)} of {clock}"
+
+    text = f"rule {rule.id}: {limit('respond', rule.respond)}, {limit('resolve', rule.resolve)}"
+    if missing_years:
+        years = ", ".join(str(y) for y in missing_years)
+        text += (f"; WARNING: no public holiday data for {years}, counted on weekdays only "
+                 f"(holidays and make-up days of {years} ignored)")
+    return text
+
+
+def _amount(span: timedelta) -> str:
+    minutes = int(span.total_seconds()) // 60
+    hours, minutes = divmod(minutes, 60)
+    parts = [f"{hours} h" if hours else "", f"{minutes} min" if minutes else ""]
+    return " ".join(p for p in parts if p) or f"{int(span.total_seconds())} s"
 
 
 def deadlines(
@@ -107,11 +143,14 @@ def deadlines(
     require_aware(opened_at, "opened_at")
     rule = (table or default_sla_table()).rule_for(kind, level, urgent_flags)
     pauses = _merged_pauses(paused, opened_at, now)
-    return Deadlines(
-        _deadline(rule.respond, opened_at, calendar, pauses),
-        _deadline(rule.resolve, opened_at, calendar, pauses),
-        rule.id,
-    )
+    respond_by = _deadline(rule.respond, opened_at, calendar, pauses)
+    resolve_by = _deadline(rule.resolve, opened_at, calendar, pauses)
+    missing: set[int] = set()
+    for limit, due in ((rule.respond, respond_by), (rule.resolve, resolve_by)):
+        if limit.clock == "business":
+            missing.update(calendar.missing_years(opened_at, due))
+    years = tuple(sorted(missing))
+    return Deadlines(respond_by, resolve_by, rule.id, years, sla_reason(rule, years))
 
 
 def is_overdue(deadline: datetime, now: datetime) -> bool:
