@@ -62,6 +62,19 @@ def matches(doc: dict[str, Any], flt: dict[str, Any]) -> bool:
     return True
 
 
+def _as_stored(flt: dict[str, Any]) -> dict[str, Any]:
+    """The filter as the server sees it: its values through BSON too (datetimes in milliseconds), so a
+    range compares like values; operators it does not know are refused before any document is looked at."""
+    for key, cond in flt.items():
+        if key.startswith("$"):
+            raise NotImplementedError(f"memstore: top-level {key}")
+        if isinstance(cond, dict):
+            for op in cond:
+                if op.startswith("$") and op != "$in" and op not in _RANGE:
+                    raise NotImplementedError(f"memstore: operator {op}")
+    return bson.decode(bson.encode({"f": flt}), codec_options=CODEC)["f"]
+
+
 def _hashable(value: Any) -> bool:
     return isinstance(value, (str, int, float, bool, type(None)))
 
@@ -137,6 +150,7 @@ class MemoryCollection:
         yield from list(self._indexes[fields].get(tuple(flt[f] for f in fields), ()))
 
     def _matching(self, flt: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        flt = _as_stored(flt)
         for _id in self._candidates(flt):
             doc = self._load(_id)
             if matches(doc, flt):
