@@ -21,7 +21,7 @@ help:
 	@echo "               CALLS=$(CALLS)      calls in a burst (~7 min at today's ~35 calls/s)"
 	@echo "               RATE=100 DURATION=$(DURATION)  a steady offered rate (calls/s) for DURATION s instead of a burst"
 	@echo "               PRELOAD=100000   start from that many calls' cases already stored (seeded, not replayed)"
-	@echo "               STORES=shared|per-service  one store server, or a SecantusDB per service"
+	@echo "               STORES=shared|per-service|private  the stack's store, a SecantusDB per service, or one of the bench's own"
 	@echo "make schemas regenerate the pinned contract schemas (review the diff!)"
 	@echo "make asyncapi write each service's AsyncAPI document to docs/asyncapi/"
 

@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import sys
 import uuid
 from datetime import datetime, timezone
@@ -65,8 +66,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--rate", type=float, default=0.0, help="offer a steady RATE calls/s instead of a burst")
     p.add_argument("--duration", type=float, default=60.0, help="seconds of offered load in rate mode (60)")
     p.add_argument("--preload", type=int, default=0, help="calls' worth of cases stored before the run (0)")
-    p.add_argument("--stores", choices=("shared", "per-service"), default="shared",
-                   help="one store server for all (shared), or a SecantusDB per service (per-service)")
+    p.add_argument("--stores", choices=("shared", "per-service", "private"), default="shared",
+                   help="the stack's store server (shared), a SecantusDB of the bench's own per service "
+                        "(per-service), or one of its own for all three (private)")
     p.add_argument("--no-baseline", action="store_true", help="measure the system only")
     p.add_argument("--bootstrap", default=os.environ.get("KEFU_KAFKA_BOOTSTRAP", "127.0.0.1:9092"))
     p.add_argument("--mongo", default=os.environ.get("KEFU_MONGO_URL", "mongodb://127.0.0.1:27017"))
@@ -75,7 +77,16 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def _stop_on_sigterm() -> None:
+    """SIGTERM ends the bench like Ctrl-C: its services, store servers, databases and topics are cleaned up."""
+    def handler(_signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+
+
 def main(argv: list[str] | None = None) -> int:
+    _stop_on_sigterm()
     p = parser()
     args = p.parse_args(argv)
     if args.rate < 0 or args.duration <= 0 or args.preload < 0:
@@ -97,13 +108,13 @@ def main(argv: list[str] | None = None) -> int:
 
     servers = StoreServers()
     try:
-        if args.stores == "per-service":
-            servers.start(SERVICES)
-            print(f"bench: per-service store servers {servers.urls}", file=sys.stderr)
+        if args.stores != "shared":
+            servers.start(SERVICES, one_for_all=args.stores == "private")
+            print(f"bench: {args.stores} store servers {servers.urls}", file=sys.stderr)
+        store = describe(servers.urls["intake"] if servers.urls else args.mongo)
         sys_ = asyncio.run(_system(args, source, count, offsets, servers))
     finally:
         servers.stop()
-    store = describe(servers.urls["intake"] if servers.urls else args.mongo)
 
     rows = ([("(a) bare aiokafka relay", base)] if base else []) + [("(b) kefu (intake+routing+notif.)", sys_)]
     print("\n" + table(rows))
@@ -133,8 +144,9 @@ async def _system(args: argparse.Namespace, source: list[str], count: int, offse
     store_pids = dict(servers.pids) if servers.pids else {}
     if not store_pids and (pid := shared_store_pid()) is not None:
         store_pids = {"store": pid}
-    store_pids = {f"store_{k}" if k in SERVICES else k: v for k, v in store_pids.items()}
+    store_pids = {f"store_{k}" if k in SERVICES else "store": v for k, v in store_pids.items()}
     system = System(env, ns, args.log_dir, store_pids)
+    print(f"bench: namespace {ns} (topics {ns}.*, databases {ns}_*: dropped afterwards)", file=sys.stderr)
     try:
         await system.create_topics()
         preload_s = 0.0

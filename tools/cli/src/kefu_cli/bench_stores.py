@@ -1,9 +1,12 @@
-"""The bench's store servers: which server a URL is, and (``--stores per-service``) one SecantusDB per service.
+"""The bench's store servers: which server a URL is, and SecantusDB servers of the bench's own.
 
 Issue 8 asks whether one server per service database (each service owns its
-store, the servers spread over the cores) beats one shared server. The extra
-servers are started here on free ports, each in a temp dir, from the stack's
-own SecantusDB install (``$KEFU_STACK_DIR/secantus``), and stopped afterwards.
+store, the servers spread over the cores) beats one shared server.
+``--stores per-service`` starts one SecantusDB per service; ``--stores private``
+starts one for all three, with the same total cache: the fair opponent, since
+the stack's server (``--stores shared``) also serves everyone else's tests on a
+shared machine. They run on free ports, each in a temp dir, from the stack's own
+SecantusDB install (``$KEFU_STACK_DIR/secantus``), and are stopped afterwards.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from typing import Any
 from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 
-CACHE_SIZE = "256M"
+CACHE_MB = 256  # per service
 
 
 def stack_dir() -> Path:
@@ -69,24 +72,27 @@ class StoreServers:
     _procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
     _dir: Path | None = None
 
-    def start(self, services: list[str], timeout: float = 60.0) -> None:
+    def start(self, services: list[str], one_for_all: bool = False, timeout: float = 60.0) -> None:
         binary = stack_dir() / "secantus" / "venv" / "bin" / "secantusd-py"
         if not binary.exists():
             raise SystemExit(f"bench --stores per-service: no SecantusDB at {binary} (deploy/local/stack.sh install)")
         self._dir = Path(tempfile.mkdtemp(prefix="kefu-bench-stores-"))
-        for service in services:
+        names = ["all"] if one_for_all else services
+        cache = f"{CACHE_MB * len(services)}M" if one_for_all else f"{CACHE_MB}M"
+        for name in names:
             port = free_port()
-            data = self._dir / service
+            data = self._dir / name
             data.mkdir()
-            log = open(self._dir / f"{service}.log", "ab")
+            log = open(self._dir / f"{name}.log", "ab")
             proc = subprocess.Popen([str(binary), "--host", "127.0.0.1", "--port", str(port), "--storage-path",
-                                     str(data), "--standalone", "--cache-size", CACHE_SIZE, "--log-level", "WARNING"],
+                                     str(data), "--standalone", "--cache-size", cache, "--log-level", "WARNING"],
                                     stdout=log, stderr=log)
             self._procs.append(proc)
-            self.urls[service] = f"mongodb://127.0.0.1:{port}/"
-            self.pids[service] = proc.pid
+            self.pids[name] = proc.pid
+            for service in (services if one_for_all else [name]):
+                self.urls[service] = f"mongodb://127.0.0.1:{port}/"
         deadline = time.monotonic() + timeout
-        for service, url in self.urls.items():
+        for service, url in sorted(set(self.urls.items())):
             while True:
                 try:
                     with MongoClient(url, serverSelectionTimeoutMS=1000) as client:
