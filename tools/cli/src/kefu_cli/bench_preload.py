@@ -32,7 +32,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from kefu_contracts import CASE_ASSIGNED, CallReceived, CaseAssigned, CaseOpened, Event
-from kefu_kit import make_client
 from pymongo import AsyncMongoClient
 
 from .bench_memstore import MemoryDatabase, flush
@@ -187,7 +186,11 @@ class Seeder:
         written, started, last = 0, time.monotonic(), [time.monotonic()]
         total = sum(len(c) for _, memory, _ in self.targets for c in memory.collections.values())
         for settings, memory, ensure_indexes in self.targets:
-            client: AsyncMongoClient[dict[str, Any]] = make_client(settings.mongo_url, "kefu-bench-seed")
+            # Not kefu_kit's make_client: its j:true protects offsets committed after a write, and
+            # nothing is committed here (a seeding that dies is run again), so unjournaled bulk
+            # writes, which SecantusDB takes ~1.6x faster, are safe.
+            client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+                settings.mongo_url, tz_aware=True, appname="kefu-bench-seed", serverSelectionTimeoutMS=5000)
             try:
                 db = client[settings.database]
                 await ensure_indexes(db)
