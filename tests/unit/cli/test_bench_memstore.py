@@ -93,3 +93,14 @@ def test_the_store_is_named_from_what_the_server_says() -> None:
     assert server_name({"version": "8.2.11", "secantusVersion": "0.7.0b3"}) == "secantusdb 0.7.0b3"
     assert server_name({"version": "7.0.77", "ferretdb": {"version": "v1.24.2"}}) == "ferretdb v1.24.2"
     assert server_name({"version": "8.0.4"}) == "mongodb 8.0.4"
+
+
+def test_the_stack_store_rss_is_reported_only_for_the_stack_store(tmp_path, monkeypatch) -> None:
+    from kefu_cli.bench_stores import shared_store_pid
+
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "mongo.ports").write_text("27017\n")
+    (tmp_path / "run" / "mongo.pid").write_text("4242\n")
+    monkeypatch.setenv("KEFU_STACK_DIR", str(tmp_path))
+    assert shared_store_pid("mongodb://127.0.0.1:27017/") == 4242
+    assert shared_store_pid("mongodb://127.0.0.1:40111/") is None  # a FerretDB started by hand, say

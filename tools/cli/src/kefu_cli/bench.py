@@ -142,7 +142,7 @@ async def _system(args: argparse.Namespace, source: list[str], count: int, offse
     env = {**os.environ, "KEFU_KAFKA_BOOTSTRAP": args.bootstrap, "KEFU_MONGO_URL": args.mongo,
            "KEFU_NAMESPACE": ns, "KEFU_LOG_LEVEL": "WARNING", **servers.env()}
     store_pids = dict(servers.pids) if servers.pids else {}
-    if not store_pids and (pid := shared_store_pid()) is not None:
+    if not store_pids and (pid := shared_store_pid(args.mongo)) is not None:
         store_pids = {"store": pid}
     store_pids = {f"store_{k}" if k in SERVICES else "store": v for k, v in store_pids.items()}
     system = System(env, ns, args.log_dir, store_pids)

@@ -49,12 +49,16 @@ def server_name(info: dict[str, Any]) -> str:
     return f"mongodb {info.get('version', '?')}"
 
 
-def shared_store_pid() -> int | None:
-    """The stack's store server process, when this machine runs it (its RSS goes in the report)."""
+def shared_store_pid(url: str) -> int | None:
+    """The stack's store server process, when ``url`` is that server on this machine (its RSS goes in the report)."""
+    run = stack_dir() / "run"
     try:
-        return int((stack_dir() / "run" / "mongo.pid").read_text().strip())
+        port = int((run / "mongo.ports").read_text().strip())
+        pid = int((run / "mongo.pid").read_text().strip())
     except (OSError, ValueError):
         return None
+    host_port = url.split("://", 1)[-1].split("/", 1)[0].split(",")[0]
+    return pid if host_port in (f"127.0.0.1:{port}", f"localhost:{port}") else None
 
 
 def free_port() -> int:
