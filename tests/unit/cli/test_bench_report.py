@@ -78,7 +78,7 @@ def test_the_json_line_keeps_the_old_keys_and_adds_the_new_ones() -> None:
               "first_tenth": 36.0, "last_tenth": 35.3}
     line = summary(calls=3000, baseline={"calls_per_s": 9800.0, "flatness": 1.01}, system=system,
                    offered_rate=None, preload=100000, store="secantusdb 0.7.0b3", stores="shared",
-                   rss_mb={"intake": {"start": 80.0, "end": 95.5}})
+                   rss_mb={"intake": {"start": 80.0, "end": 95.5}}, preload_seconds=301.26)
     out = json.loads(line)
     assert "\n" not in line
     assert out["calls"] == 3000 and out["baseline_calls_per_s"] == 9800.0 and out["system_calls_per_s"] == 35.0
@@ -86,6 +86,7 @@ def test_the_json_line_keeps_the_old_keys_and_adds_the_new_ones() -> None:
     assert (out["p50_ms"], out["p95_ms"], out["p99_ms"]) == (1.0, 2.0, 3.0)
     assert out["flatness"] == 0.98 and out["offered_rate"] is None and out["preload"] == 100000
     assert out["store"] == "secantusdb 0.7.0b3" and out["rss_mb"]["intake"]["end"] == 95.5
+    assert out["preload_seconds"] == 301.3
 
 
 def test_the_json_line_of_a_rate_run_has_its_offered_rate_and_no_baseline() -> None:

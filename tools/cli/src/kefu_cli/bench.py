@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"store: {store} ({args.stores}); preload {args.preload}" +
           (f" seeded in {sys_['preload_s']:.0f}s" if args.preload else "") + "\n")
     print(summary(calls=count, baseline=base, system=sys_, offered_rate=offered, preload=args.preload,
-                  store=store, stores=args.stores, rss_mb=sys_["rss_mb"]))
+                  store=store, stores=args.stores, rss_mb=sys_["rss_mb"], preload_seconds=sys_["preload_s"]))
     return 0
 
 

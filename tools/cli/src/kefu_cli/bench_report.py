@@ -48,7 +48,8 @@ def flatness(first: float, last: float) -> float | None:
 
 
 def summary(*, calls: int, baseline: dict[str, Any] | None, system: dict[str, Any], offered_rate: float | None,
-            preload: int, store: str, stores: str, rss_mb: dict[str, dict[str, float]]) -> str:
+            preload: int, store: str, stores: str, rss_mb: dict[str, dict[str, float]],
+            preload_seconds: float | None = None) -> str:
     """The last line of ``make bench``: one JSON object (keys of the first version kept, new ones added)."""
     base_rate = baseline["calls_per_s"] if baseline else None
     out: dict[str, Any] = {
@@ -63,6 +64,7 @@ def summary(*, calls: int, baseline: dict[str, Any] | None, system: dict[str, An
         "baseline_flatness": baseline["flatness"] if baseline else None,
         "offered_rate": round(offered_rate, 2) if offered_rate is not None else None,
         "preload": preload,
+        "preload_seconds": round(preload_seconds, 1) if preload else None,
         "store": store,
         "stores": stores,
         "rss_mb": rss_mb,
