@@ -62,6 +62,7 @@ def summary(*, calls: int, baseline: dict[str, Any] | None, system: dict[str, An
         "first_tenth_calls_per_s": round(system["first_tenth"], 1),
         "last_tenth_calls_per_s": round(system["last_tenth"], 1),
         "baseline_flatness": baseline["flatness"] if baseline else None,
+        "baseline_messages": baseline.get("messages") if baseline else None,
         "offered_rate": round(offered_rate, 2) if offered_rate is not None else None,
         "preload": preload,
         "preload_seconds": round(preload_seconds, 1) if preload else None,
