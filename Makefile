@@ -4,7 +4,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 STACK := deploy/local/stack.sh
 SERVICES := deploy/local/services.sh
-CALLS ?= 15000
+CALLS ?= 12000
 RATE ?= 0
 DURATION ?= 60
 PRELOAD ?= 0
@@ -18,7 +18,7 @@ help:
 	@echo "make test    set up everything and run the whole test suite on real Kafka and a real store"
 	@echo "make up      start Kafka, the store and the six services in the background; make down stops them"
 	@echo "make bench   end-to-end throughput and latency against a bare Kafka relay; options:"
-	@echo "               CALLS=$(CALLS)      calls in a burst (~7 min at today's ~35 calls/s)"
+	@echo "               CALLS=$(CALLS)      calls in a burst (~6 min at ~35 calls/s; ~10 min at the ~20/s of a busy shared box)"
 	@echo "               RATE=100 DURATION=$(DURATION)  a steady offered rate (calls/s) for DURATION s instead of a burst"
 	@echo "               PRELOAD=100000   start from that many calls' cases already stored (seeded, not replayed)"
 	@echo "               STORES=shared|per-service|private  the stack's store, a SecantusDB per service, or one of the bench's own"
