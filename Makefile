@@ -4,7 +4,11 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 STACK := deploy/local/stack.sh
 SERVICES := deploy/local/services.sh
-CALLS ?= 20000
+CALLS ?= 12000
+RATE ?= 0
+DURATION ?= 60
+PRELOAD ?= 0
+STORES ?= shared
 KEEP ?= 0
 
 .PHONY: help setup stack stack-stop up down demo test test-unit classify-report bench schemas asyncapi clean
@@ -13,7 +17,11 @@ help:
 	@echo "make demo    set up everything, run the six services, replay the sample contacts, show what happened"
 	@echo "make test    set up everything and run the whole test suite on real Kafka and a real store"
 	@echo "make up      start Kafka, the store and the six services in the background; make down stops them"
-	@echo "make bench   end-to-end throughput and latency against a bare Kafka relay (CALLS=$(CALLS))"
+	@echo "make bench   end-to-end throughput and latency against a bare Kafka relay; options:"
+	@echo "               CALLS=$(CALLS)      calls in a burst (~6 min at ~35 calls/s; ~10 min at the ~20/s of a busy shared box)"
+	@echo "               RATE=100 DURATION=$(DURATION)  a steady offered rate (calls/s) for DURATION s instead of a burst"
+	@echo "               PRELOAD=100000   start from that many calls' cases already stored (seeded, not replayed)"
+	@echo "               STORES=shared|per-service|private  the stack's store, a SecantusDB per service, or one of the bench's own"
 	@echo "make schemas regenerate the pinned contract schemas (review the diff!)"
 	@echo "make asyncapi write each service's AsyncAPI document to docs/asyncapi/"
 
@@ -58,7 +66,8 @@ test-unit: setup
 	@.venv/bin/pytest -q tests/unit tests/contracts
 
 bench: setup stack
-	@eval "$$($(STACK) env)" && $(PY) -m kefu_cli.bench --calls $(CALLS)
+	@eval "$$($(STACK) env)" && $(PY) -m kefu_cli.bench --calls $(CALLS) --rate $(RATE) --duration $(DURATION) \
+		--preload $(PRELOAD) --stores $(STORES)
 
 schemas: setup
 	@KEFU_UPDATE_SCHEMAS=1 .venv/bin/pytest -q tests/contracts

@@ -1,0 +1,173 @@
+"""The system under the bench: the intake, routing and notifications services as processes, and what they use.
+
+A call is done when its notification record (``notifications.notifications``,
+one per ``case.assigned``) is stored; latency is from its publish to that
+record's ``created_at``. Progress is followed through the notifications
+group's committed offsets on ``case.assigned`` (it commits after its effects),
+not by counting the store: a count scans on SecantusDB and would load the
+server being measured.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
+from kefu_contracts import CALL_RECEIVED, CASE_ASSIGNED, Topics
+from kefu_kit import ensure_topics, make_client
+
+from .bench_pacing import publish
+from .bench_report import measured
+
+SERVICES = ["intake", "routing", "notifications"]
+HTTP_PORT_BASE = 18101
+
+
+def rss_mb(pid: int) -> float | None:
+    """Resident memory of a process (``VmRSS`` in /proc/<pid>/status), in MB; None when it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        return None
+    return None
+
+
+class System:
+    """The three services of one bench namespace."""
+
+    def __init__(self, env: dict[str, str], namespace: str, log_dir: Path, store_pids: dict[str, int]) -> None:
+        self.env, self.ns, self.log_dir = env, namespace, log_dir
+        self.topics = Topics(namespace)
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.store_pids = store_pids
+
+    def pids(self) -> dict[str, int]:
+        return {**{s: p.pid for s, p in self.procs.items()}, **self.store_pids}
+
+    def rss(self) -> dict[str, float | None]:
+        return {name: rss_mb(pid) for name, pid in self.pids().items()}
+
+    async def create_topics(self) -> None:
+        await ensure_topics(self.env["KEFU_KAFKA_BOOTSTRAP"], self.topics.all_physical())
+
+    async def start(self) -> None:
+        for i, name in enumerate(SERVICES):
+            log = open(self.log_dir / f"bench-{name}.log", "ab")
+            self.procs[name] = subprocess.Popen([sys.executable, "-m", f"kefu_{name}"],
+                                                env={**self.env, "KEFU_HTTP_PORT": str(HTTP_PORT_BASE + i)},
+                                                stdout=log, stderr=log)
+        await self._wait_healthy([HTTP_PORT_BASE + i for i in range(len(SERVICES))])
+        await asyncio.sleep(2)  # consumer groups join
+
+    async def _wait_healthy(self, ports: list[int], timeout: float = 180) -> None:
+        deadline = time.monotonic() + timeout
+        for port in ports:
+            while True:
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
+                        if r.status == 200:
+                            break
+                except OSError:
+                    pass
+                self._check_alive()
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"service on port {port} not healthy")
+                await asyncio.sleep(0.3)
+
+    def _check_alive(self) -> None:
+        if any(p.poll() is not None for p in self.procs.values()):
+            raise RuntimeError(f"a service exited; see {self.log_dir}/bench-*.log")
+
+    async def run(self, items: list[tuple[str, bytes, bytes]], offsets: list[float] | None) -> dict[str, Any]:
+        """Publish ``items`` (burst, or on ``offsets``), wait until every one is notified; the figures."""
+        bootstrap = self.env["KEFU_KAFKA_BOOTSTRAP"]
+        producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all", linger_ms=2)
+        await producer.start()
+        rss_start = self.rss()
+        try:
+            sent, started = await publish(producer, self.topics(CALL_RECEIVED), items, offsets)
+        finally:
+            await producer.stop()
+        await self._wait_notified(len(items), started)
+        rss_end = self.rss()
+        done_at = await self._notified_at(set(sent), started)
+        result = measured(sent, done_at, started)
+        result["sent_at"] = list(sent.values())  # in schedule order
+        result["started"] = started
+        result["rss_mb"] = {name: {"start": rss_start[name], "end": rss_end[name]} for name in rss_start}
+        return result
+
+    async def _wait_notified(self, count: int, started: float) -> None:
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.env["KEFU_KAFKA_BOOTSTRAP"])
+        await admin.start()
+        group, topic = f"{self.ns}.kefu-notifications", self.topics(CASE_ASSIGNED)
+        last_report = time.time()
+        try:
+            while True:
+                offsets = await admin.list_consumer_group_offsets(group)
+                done = sum(max(o.offset, 0) for tp, o in offsets.items() if tp.topic == topic)
+                if done >= count:
+                    return
+                if time.time() - last_report > 10:
+                    print(f"bench: system {done}/{count} notified after {time.time() - started:.0f}s",
+                          file=sys.stderr)
+                    last_report = time.time()
+                self._check_alive()
+                await asyncio.sleep(1)
+        finally:
+            await admin.close()
+
+    async def _notified_at(self, ids: set[str], started: float) -> dict[str, float]:
+        """The notification time of each of this run's calls (preloaded notices are older than ``started``)."""
+        client = make_client(_url(self.env, "notifications"), "kefu-bench")
+        try:
+            notes = client[f"{self.ns}_kefu_notifications"].notifications
+            docs = await notes.find({"created_at": {"$gte": _utc(started - 1)}},
+                                    {"correlation_id": 1, "created_at": 1}).to_list()
+        finally:
+            await client.close()
+        return {d["correlation_id"]: d["created_at"].timestamp() for d in docs if d["correlation_id"] in ids}
+
+    async def stop(self) -> None:
+        for p in self.procs.values():
+            p.send_signal(signal.SIGTERM)
+        for p in self.procs.values():
+            try:
+                p.wait(30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+    async def drop(self) -> None:
+        """The run's own databases and topics, nothing else."""
+        for service in SERVICES:
+            client = make_client(_url(self.env, service), "kefu-bench")
+            try:
+                await client.drop_database(f"{self.ns}_kefu_{service}")
+            finally:
+                await client.close()
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.env["KEFU_KAFKA_BOOTSTRAP"])
+        await admin.start()
+        try:
+            await admin.delete_topics([name for name, _ in self.topics.all_physical()])
+        finally:
+            await admin.close()
+
+
+def _url(env: dict[str, str], service: str) -> str:
+    return env.get(f"KEFU_{service.upper()}_MONGO_URL") or env["KEFU_MONGO_URL"]
+
+
+def _utc(epoch: float) -> Any:
+    from datetime import datetime, timezone
+
+    return datetime.fromtimestamp(epoch, timezone.utc)
