@@ -142,3 +142,7 @@ async def test_vips_and_routing_meta_are_point_reads(db):
     await assert_indexed(db.vip_customers, q.vip_not_newer_than("cust-4", NOW),
                          index=name_of("vip_customers", ["_id", "at"]))
     await assert_indexed(db.routing_meta, q.meta(OLDEST_CASE))
+
+
+async def test_a_batch_reads_the_cases_it_refers_to_by_their_ids(db):
+    await assert_indexed(db.cases, q.cases_by_ids([f"case-{i:04d}" for i in range(0, 600, 7)]))

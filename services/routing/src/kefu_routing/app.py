@@ -21,11 +21,12 @@ from kefu_contracts import (
     MemberTierChanged,
     SurveyAnswered,
 )
-from kefu_kit import ServiceKit, subscriber_options
+from kefu_kit import Batch, ServiceKit, subscribe_batches
 
-from . import reactions, upkeep
+from . import upkeep
 from .adapters.store import CaseRepository, GroupRepository, RecentReports, TimerStore, VipStore, ensure_indexes
 from .api import build_router
+from .batch_handlers import BatchHandlers
 from .calendar_gaps import CalendarGaps
 from kefu_kit.auth import TokenBook
 from .context import Routing
@@ -33,7 +34,6 @@ from .domain.calendar import load_calendar
 from .domain.complaints import GroupPolicy
 from .domain.sla import parse_sla_table
 from .domain.workload import parse_roster
-from .opening import open_case
 from .settings import Settings
 
 PUBLISHES = (CASE_ASSIGNED, CASE_STATUS_CHANGED, COMPLAINT_ESCALATED, COMPLAINT_GROUP_CHANGED, REPAIR_COMPLETED)
@@ -65,30 +65,32 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         r.workload.roster = parse_roster(
             tomllib.loads(settings.staff_file.read_text(encoding="utf-8")), r.rules.departments)
     tokens = TokenBook(settings.routing_tokens)
-    group = subscriber_options(settings)
 
     def now() -> datetime:
         return datetime.now(timezone.utc)
 
-    @kit.broker.subscriber(settings.topics(CASE_OPENED), **group)
-    async def on_case_opened(event: CaseOpened) -> None:
-        """A new case from intake: warranty, department, person, level, deadlines, group complaints."""
-        await open_case(event, r, now())
+    handlers = BatchHandlers(r, now, settings.batch_concurrency)
+    batches = {"max_records": settings.batch_max_records, "batch_timeout_ms": settings.batch_timeout_ms}
 
-    @kit.broker.subscriber(settings.topics(CASE_FOLLOWED_UP), **group)
-    async def on_case_followed_up(event: CaseFollowedUp) -> None:
-        """Another contact about an open case."""
-        await reactions.follow_up(event, r, now())
+    @subscribe_batches(kit, CASE_OPENED, **batches)
+    async def on_case_opened(batch: Batch[CaseOpened]) -> None:
+        """New cases from intake: warranty, department, person, level, deadlines, group complaints."""
+        await handlers.cases_opened(batch)
 
-    @kit.broker.subscriber(settings.topics(SURVEY_ANSWERED), **group)
-    async def on_survey_answered(event: SurveyAnswered) -> None:
-        """A return visit's answer: dissatisfied reopens and escalates, satisfied closes."""
-        await reactions.survey_answered(event, r, now())
+    @subscribe_batches(kit, CASE_FOLLOWED_UP, **batches)
+    async def on_case_followed_up(batch: Batch[CaseFollowedUp]) -> None:
+        """More contacts about open cases."""
+        await handlers.cases_followed_up(batch)
 
-    @kit.broker.subscriber(settings.topics(MEMBER_TIER_CHANGED), **group)
-    async def on_member_tier_changed(event: MemberTierChanged) -> None:
+    @subscribe_batches(kit, SURVEY_ANSWERED, **batches)
+    async def on_survey_answered(batch: Batch[SurveyAnswered]) -> None:
+        """Return visits' answers: dissatisfied reopens and escalates, satisfied closes."""
+        await handlers.surveys_answered(batch)
+
+    @subscribe_batches(kit, MEMBER_TIER_CHANGED, **batches)
+    async def on_member_tier_changed(batch: Batch[MemberTierChanged]) -> None:
         """Membership says who is a VIP owner; routing keeps its own copy."""
-        await reactions.tier_changed(event, r)
+        await handlers.tiers_changed(batch)
 
     async def fire_due_timers() -> None:
         await upkeep.fire_due_timers(r, now())

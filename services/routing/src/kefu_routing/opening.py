@@ -23,16 +23,33 @@ GROUP_LEVEL = 3
 
 
 async def open_case(event: CaseOpened, r: Routing, now: datetime) -> dict[str, Any]:
-    """Create the case once; on a redelivery make sure what follows its creation happened too."""
-    case = await r.cases.get(event.case_id)
-    if case is None:
-        state, events = await _new_case(event, r, now)
-        case, _ = await r.cases.create(state, events)
+    """Create the case once; on a redelivery make sure what follows its creation happened too.
+
+    One event at a time; a batch does the same steps in phases (``batch_handlers.open_cases``).
+    """
+    case = await establish(event, r, now, await r.cases.get(event.case_id))
     await r.reports.add(case)
     await schedule_deadlines(case, r)
-    if case["kind"] in r.group_kinds and not case.get("group_id"):
+    if needs_group_check(case, r):
         await detect_group(case, r, now)
     return case
+
+
+async def establish(event: CaseOpened, r: Routing, now: datetime, stored: dict[str, Any] | None,
+                    *, marked: bool = False) -> dict[str, Any]:
+    """The case ``event`` opens: ``stored`` when it exists (a redelivery), else created now, once.
+
+    ``marked``: the oldest-case mark was lowered for it already (see ``CaseRepository.create``).
+    """
+    if stored is not None:
+        return stored
+    state, events = await _new_case(event, r, now)
+    case, _ = await r.cases.create(state, events, marked=marked)
+    return case
+
+
+def needs_group_check(case: dict[str, Any], r: Routing) -> bool:
+    return case["kind"] in r.group_kinds and not case.get("group_id")
 
 
 async def _new_case(event: CaseOpened, r: Routing, now: datetime) -> tuple[dict[str, Any], list[Any]]:
@@ -113,11 +130,24 @@ async def _new_case(event: CaseOpened, r: Routing, now: datetime) -> tuple[dict[
 
 async def schedule_deadlines(case: dict[str, Any], r: Routing) -> None:
     """Durable timers for the case's current deadlines (idempotent; stale ones are ignored when they fire)."""
+    for case_id, which, due_at in deadline_timers(case):
+        await r.timers.schedule(case_id, which, due_at)
+
+
+def deadline_timers(case: dict[str, Any]) -> list[tuple[str, str, datetime]]:
+    """The (case_id, which, due_at) timers the case's current deadlines need: none once it is resolved."""
     if case["status"] in ("resolved", "closed"):
-        return
+        return []
+    timers = []
     if case.get("responded_at") is None:
-        await r.timers.schedule(case["_id"], "respond", case["deadlines"]["respond_by"])
-    await r.timers.schedule(case["_id"], "resolve", case["deadlines"]["resolve_by"])
+        timers.append((case["_id"], "respond", case["deadlines"]["respond_by"]))
+    timers.append((case["_id"], "resolve", case["deadlines"]["resolve_by"]))
+    return timers
+
+
+def building_group_key(case: dict[str, Any]) -> str | None:
+    """Which group complaint the case could be part of (project, building, category), if any."""
+    return group_key(_ref(case))
 
 
 def _ref(case: dict[str, Any]) -> ComplaintRef:

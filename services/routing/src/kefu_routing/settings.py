@@ -36,4 +36,10 @@ class Settings(ServiceSettings):
     staff_file: Path | None = Field(None, description="TOML staff roster replacing the shipped staff.toml")
     workload_refresh_s: float = Field(30.0, gt=0, description="how often open-case counts per person are recounted")
 
+    batch_max_records: int = Field(
+        500, ge=1, le=10_000, description="most records of one topic handled in one batch")
+    batch_timeout_ms: int = Field(20, ge=1, description="how long a poll for a batch waits when none is buffered")
+    batch_concurrency: int = Field(
+        32, ge=1, le=500, description="cases (Kafka keys) of a batch handled at once; a key's events stay in order")
+
     _tokens_from_json = field_validator("routing_tokens", mode="before")(parse_tokens)

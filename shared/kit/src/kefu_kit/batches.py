@@ -38,7 +38,7 @@ from kefu_contracts import TOPICS, Event
 from prometheus_client import Counter, Histogram
 
 from .dead_letter import _peek
-from .errors import is_bad_message
+from .errors import is_bad_message, is_transient
 from .kafka import JSON_HEADERS, publisher_for, subscriber_options
 from .logging import get_logger
 
@@ -87,6 +87,49 @@ class Batch(Generic[M]):
 
 
 BatchHandler = Callable[[Batch[M]], Awaitable[None]]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+async def for_each_key(
+    items: Sequence[T], key: Callable[[T], str], fn: Callable[[T], Awaitable[R]], *, concurrency: int = 16,
+) -> list[R]:
+    """``fn`` over ``items`` grouped by ``key``: a group's items one after the other in their order,
+    different groups concurrently (at most ``concurrency`` at once). Returns the results in item order.
+
+    Why: a batch holds many aggregates, and one at a time its handler waits for a store
+    round trip per step of each; the records of one key (a case's events) must still be
+    applied in the order Kafka kept for them. When an item fails, the later items of its
+    group are not run (they would be applied out of order); the other groups run to their
+    end, so one failing key costs the rest of the batch no work that a retry must redo
+    wastefully. Then the error is raised: a non-transient one before a transient one (it
+    is what the batch consumer must isolate; a transient failure is retried per record
+    there too), else the first in item order.
+    """
+    if concurrency < 1:
+        raise ValueError("concurrency must be at least 1")
+    groups: dict[str, list[int]] = {}
+    for index, item in enumerate(items):
+        groups.setdefault(key(item), []).append(index)
+    results: list[Any] = [None] * len(items)
+    failures: list[tuple[int, BaseException]] = []
+    gate = asyncio.Semaphore(concurrency)
+
+    async def run(indexes: list[int]) -> None:
+        async with gate:
+            for index in indexes:
+                try:
+                    results[index] = await fn(items[index])
+                except Exception as exc:
+                    failures.append((index, exc))
+                    return
+
+    await asyncio.gather(*(run(indexes) for indexes in groups.values()))
+    if failures:
+        failures.sort(key=lambda f: (is_transient(f[1]), f[0]))
+        raise failures[0][1]
+    return results
 
 
 class _Metrics:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from kefu_kit import insert_once
+from kefu_kit import insert_new, insert_once
 from kefu_kit.aggregates import AggregateStore, Change, Publish
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
@@ -46,11 +46,32 @@ class CaseRepository(AggregateStore):
         super().__init__(db, "cases", publish)
         self.meta = db.routing_meta
 
-    async def create(self, state: dict[str, Any], events: list[Any]) -> tuple[dict[str, Any], bool]:
+    async def create(self, state: dict[str, Any], events: list[Any], *, marked: bool = False,
+                     ) -> tuple[dict[str, Any], bool]:
         """As the aggregate store's, after lowering the oldest ``opened_at`` (first: a crash in between
-        leaves the mark only too early, which costs a list one empty window, never a lost case)."""
-        await self.meta.update_one(q.meta(OLDEST_CASE), {"$min": {"at": state["opened_at"]}}, upsert=True)
+        leaves the mark only too early, which costs a list one empty window, never a lost case).
+
+        ``marked``: the caller lowered it already (a batch does so once, with its oldest case, before
+        creating any of them).
+        """
+        if not marked:
+            await self.mark_opened(state["opened_at"])
         return await super().create(state, events)
+
+    async def mark_opened(self, opened_at: datetime) -> None:
+        """Lower the oldest-case mark to ``opened_at`` (a case opened then is about to be created)."""
+        await self.meta.update_one(q.meta(OLDEST_CASE), {"$min": {"at": opened_at}}, upsert=True)
+
+    async def snapshots_of(self, case_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """The stored snapshots of ``case_ids`` (one read for a batch); a missing id has none yet.
+
+        A case whose creator died between its revision claim and its snapshot is missing here
+        too: treated as new, its ``create`` finds revision 1 and returns the stored case.
+        """
+        if not case_ids:
+            return {}
+        found = await self.snapshots.find(q.cases_by_ids(sorted(set(case_ids)))).to_list()
+        return {doc["_id"]: doc for doc in found}
 
     async def oldest_opened_at(self) -> datetime | None:
         doc = await self.meta.find_one(q.meta(OLDEST_CASE))
@@ -100,11 +121,11 @@ class RecentReports:
         self.reports = db.recent_reports
 
     async def add(self, case: dict[str, Any]) -> None:
-        await insert_once(self.reports, {
-            "_id": case["_id"], "customer_id": case["customer_id"], "kind": case["kind"],
-            "project": case.get("project"), "building": case.get("building"), "category": case.get("category"),
-            "opened_at": case["opened_at"],
-        })
+        await insert_once(self.reports, _report(case))
+
+    async def add_many(self, cases: list[dict[str, Any]]) -> None:
+        """``add`` for a batch: one unordered bulk insert; those recorded already are left as they are."""
+        await insert_new(self.reports, [_report(case) for case in cases])
 
     async def of_customer(self, customer_id: str, kinds: list[str], since: datetime) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
@@ -122,6 +143,12 @@ class RecentReports:
 
     async def prune(self, older_than: datetime) -> int:
         return (await self.reports.delete_many(q.reports_older_than(older_than))).deleted_count
+
+
+def _report(case: dict[str, Any]) -> dict[str, Any]:
+    return {"_id": case["_id"], "customer_id": case["customer_id"], "kind": case["kind"],
+            "project": case.get("project"), "building": case.get("building"), "category": case.get("category"),
+            "opened_at": case["opened_at"]}
 
 
 class GroupRepository(AggregateStore):
@@ -161,14 +188,21 @@ class TimerStore:
         self.timers = db.timers
 
     async def schedule(self, case_id: str, which: str, due_at: datetime) -> None:
-        await insert_once(self.timers, {"_id": f"{case_id}|{which}|{due_at.isoformat()}", "case_id": case_id,
-                                        "which": which, "due_at": due_at})
+        await insert_once(self.timers, _timer(case_id, which, due_at))
+
+    async def schedule_many(self, timers: list[tuple[str, str, datetime]]) -> None:
+        """``schedule`` for a batch of (case_id, which, due_at): one unordered bulk insert, repeats ignored."""
+        await insert_new(self.timers, list({t["_id"]: t for t in (_timer(*t) for t in timers)}.values()))
 
     async def due(self, now: datetime, limit: int = 500) -> list[dict[str, Any]]:
         return await self.timers.find(q.timers_due(now)).sort("due_at", ASCENDING).limit(limit).to_list()
 
     async def done(self, timer_id: str) -> None:
         await self.timers.delete_one(q.timer(timer_id))
+
+
+def _timer(case_id: str, which: str, due_at: datetime) -> dict[str, Any]:
+    return {"_id": f"{case_id}|{which}|{due_at.isoformat()}", "case_id": case_id, "which": which, "due_at": due_at}
 
 
 class VipStore:

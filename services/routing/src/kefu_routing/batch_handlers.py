@@ -1,0 +1,99 @@
+"""Routing's subscriptions, a batch at a time (``kefu_kit.batches``).
+
+One event at a time, routing waited for a store round trip per step of each case
+(about a dozen per new case) and a broker ack per event: latency-bound. A batch
+holds many cases, so their steps run concurrently (``for_each_key``), keyed by
+the contract's Kafka key: a case's events are applied one after the other, in
+the order Kafka kept for them, while different cases overlap. That is no new
+race: several routing instances already change cases and groups at once, safely,
+through the aggregate store's revision claims.
+
+Opening cases goes in phases, each over the whole batch, so the batch reads and
+writes what it can in one go:
+
+1. the cases already stored (redeliveries) in one ``$in`` read, the oldest-case
+   mark lowered once; then each new case created (revision claim + outbox);
+2. the recent reports and deadline timers of all of them, in two bulk inserts
+   (after every case exists: a report can name a group's lead case);
+3. group complaints (群诉), keyed by building and category: a building's cases
+   one after the other (they would all race for the same group), buildings
+   concurrently.
+
+Events still go out through the aggregate store, which publishes right after its
+claim and keeps them in its outbox until Kafka acknowledged them: deferring them
+to the batch's ``publish`` would delete the outbox entry before the event is
+safe. Concurrency overlaps those acks. Every step is idempotent, so a redelivered
+batch (killed before its commit) changes nothing and republishes nothing new.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from kefu_contracts import CaseFollowedUp, CaseOpened, MemberTierChanged, SurveyAnswered
+from kefu_kit.aggregates import NotFound
+from kefu_kit.batches import Batch, Item, for_each_key
+
+from . import reactions
+from .context import Routing
+from .opening import building_group_key, deadline_timers, detect_group, establish, needs_group_check
+
+Clock = Callable[[], datetime]
+
+
+def _by_kafka_key(item: Item[Any]) -> str:
+    return item.event.kafka_key()
+
+
+class BatchHandlers:
+    """The four subscriptions' batch handlers, over one ``Routing``; ``concurrency``: keys at once."""
+
+    def __init__(self, r: Routing, now: Clock, concurrency: int) -> None:
+        self.r, self.now, self.concurrency = r, now, concurrency
+
+    async def cases_opened(self, batch: Batch[CaseOpened]) -> None:
+        r = self.r
+        events = batch.events_in
+        stored = await r.cases.snapshots_of([e.case_id for e in events])
+        new = [e for e in events if e.case_id not in stored]
+        if new:
+            await r.cases.mark_opened(min(e.occurred_at for e in new))
+
+        async def one(item: Item[CaseOpened]) -> dict[str, Any]:
+            return await establish(item.event, r, self.now(), stored.get(item.event.case_id), marked=True)
+
+        cases = list({c["_id"]: c for c in await for_each_key(batch.items, _by_kafka_key, one,
+                                                               concurrency=self.concurrency)}.values())
+        await r.reports.add_many(cases)
+        await r.timers.schedule_many([t for case in cases for t in deadline_timers(case)])
+
+        grouped = [c for c in cases if needs_group_check(c, r) and building_group_key(c) is not None]
+
+        async def group(case: dict[str, Any]) -> None:
+            await detect_group(case, r, self.now())
+
+        await for_each_key(grouped, building_group_key, group,  # type: ignore[arg-type]
+                           concurrency=self.concurrency)
+
+    async def cases_followed_up(self, batch: Batch[CaseFollowedUp]) -> None:
+        async def one(item: Item[CaseFollowedUp]) -> None:
+            try:
+                await reactions.follow_up(item.event, self.r, self.now())
+            except NotFound as exc:  # as one at a time: dead-lettered (handler_error), the batch goes on
+                batch.reject(item, exc)
+
+        await for_each_key(batch.items, _by_kafka_key, one, concurrency=self.concurrency)
+
+    async def surveys_answered(self, batch: Batch[SurveyAnswered]) -> None:
+        async def one(item: Item[SurveyAnswered]) -> None:
+            await reactions.survey_answered(item.event, self.r, self.now())
+
+        await for_each_key(batch.items, _by_kafka_key, one, concurrency=self.concurrency)
+
+    async def tiers_changed(self, batch: Batch[MemberTierChanged]) -> None:
+        async def one(item: Item[MemberTierChanged]) -> None:
+            await reactions.tier_changed(item.event, self.r)
+
+        await for_each_key(batch.items, _by_kafka_key, one, concurrency=self.concurrency)
