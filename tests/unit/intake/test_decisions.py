@@ -141,3 +141,21 @@ def test_the_handover_date_comes_from_the_register() -> None:
     handed = datetime(2024, 6, 30, tzinfo=timezone.utc)
     d = run([call(1)], register={"滨江花园||": handed})
     assert d.outcomes[0].contact.handover_date == handed
+
+
+def test_a_decided_contact_equals_itself_read_back_from_the_store() -> None:
+    """The store keeps UTC milliseconds: the event built on first delivery and the one rebuilt from the stored
+    contact on a redelivery must be the same bytes (a test killing intake mid-batch saw them differ)."""
+    import bson
+    from kefu_intake.contacts import event_for
+    from kefu_intake.domain.records import ContactRecord
+
+    at = datetime(2026, 11, 2, 9, 30, 15, 123456, tzinfo=timezone(timedelta(hours=8)))
+    contact = ContactRecord.model_validate({
+        "_id": "call-1", "customer_id": "c1", "channel": "hotline", "received_at": at, "recorded_at": at,
+        "body": "漏水", "classification": {"kind": "repair", "by": "rules"}, "case_id": "case-1",
+        "correlation_id": "call-1"})
+    options = bson.CodecOptions(tz_aware=True)
+    stored = ContactRecord.model_validate(bson.decode(bson.encode(contact.to_doc()), codec_options=options))
+    assert stored == contact
+    assert event_for(stored).to_json_bytes() == event_for(contact).to_json_bytes()

@@ -6,10 +6,22 @@ decider works on typed values and a field renamed in one place is renamed in all
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+def as_stored(value: datetime) -> datetime:
+    """A datetime as the store gives it back: UTC, to the millisecond (BSON dates keep no more).
+
+    A record decided in memory and the same record read back must be equal: the events
+    built from them are published again on a redelivery and must not differ.
+    """
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    value = value.astimezone(timezone.utc)
+    return value.replace(microsecond=value.microsecond // 1000 * 1000)
 
 
 class _Record(BaseModel):
@@ -17,6 +29,11 @@ class _Record(BaseModel):
     model_config = ConfigDict(populate_by_name=True, extra="ignore", frozen=True)
 
     id: str = Field(alias="_id")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _dates_as_stored(cls, value: Any) -> Any:
+        return as_stored(value) if isinstance(value, datetime) else value
 
     def to_doc(self) -> dict[str, Any]:
         return self.model_dump(by_alias=True)
