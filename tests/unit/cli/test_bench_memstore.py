@@ -69,6 +69,20 @@ async def test_updates_set_and_max_and_upserting_replace() -> None:
     assert (await db.s.find_one({"_id": "n"}))["v"] == 1
 
 
+async def test_upserts_start_from_the_filter_and_apply_min_inc_and_set_on_insert() -> None:
+    """What routing's oldest-case mark and the counters send (``$min``/``$inc`` with ``upsert``)."""
+    db = MemoryDatabase("x")
+    await db.m.update_one({"_id": "oldest"}, {"$min": {"at": T0}}, upsert=True)
+    await db.m.update_one({"_id": "oldest"}, {"$min": {"at": T0 + timedelta(days=1)}}, upsert=True)
+    await db.m.update_one({"_id": "oldest"}, {"$min": {"at": T0 - timedelta(days=1)}, "$setOnInsert": {"x": 1}},
+                          upsert=True)
+    got = await db.m.find_one({"_id": "oldest"})
+    assert got["at"] == (T0 - timedelta(days=1)).replace(microsecond=123000) and "x" not in got
+    await db.m.update_one({"_id": "n", "kind": "c"}, {"$inc": {"n": 2}, "$setOnInsert": {"y": 1}}, upsert=True)
+    await db.m.update_one({"_id": "n", "kind": "c"}, {"$inc": {"n": 3}}, upsert=True)
+    assert await db.m.find_one({"_id": "n"}) == {"_id": "n", "kind": "c", "n": 5, "y": 1}
+
+
 async def test_group_counts_like_open_counts_asks() -> None:
     db = MemoryDatabase("x")
     for i, (person, status) in enumerate([("a", "assigned"), ("a", "assigned"), ("b", "assigned"), ("b", "closed")]):
@@ -86,7 +100,7 @@ async def test_what_it_cannot_do_it_refuses_loudly() -> None:
     with pytest.raises(NotImplementedError):
         matches({"a": 1}, {"a": {"$ne": 2}})
     with pytest.raises(NotImplementedError):
-        await db.c.update_one({"_id": 1}, {"$inc": {"n": 1}}, upsert=True)
+        await db.c.update_one({"_id": 1}, {"$mul": {"n": 2}}, upsert=True)
 
 
 def test_the_store_is_named_from_what_the_server_says() -> None:

@@ -199,24 +199,33 @@ class MemoryCollection:
         return SimpleNamespace(matched_count=int(found is not None), modified_count=int(found is not None))
 
     async def update_one(self, flt: dict[str, Any], update: dict[str, Any], upsert: bool = False) -> Any:
-        if upsert:
-            raise NotImplementedError("memstore: update_one with upsert")
         found = next(self._matching(flt), None)
-        if found is None:
-            return SimpleNamespace(matched_count=0, modified_count=0)
+        upserted = found is None and upsert
+        if found is None and not upsert:
+            return SimpleNamespace(matched_count=0, modified_count=0, upserted_id=None)
+        if found is None:  # an upsert starts from the filter's equalities, as MongoDB's does
+            found = {k: v for k, v in flt.items() if not (isinstance(v, dict) and any(x.startswith("$") for x in v))}
         for op, fields in update.items():
             for key, value in fields.items():
                 if "." in key:
                     raise NotImplementedError("memstore: dotted update paths")
-                if op == "$set":
+                if op == "$set" or (op == "$setOnInsert" and upserted):
                     found[key] = value
+                elif op == "$setOnInsert":
+                    pass
                 elif op == "$max":
                     if found.get(key) is None or value > found[key]:
                         found[key] = value
+                elif op == "$min":
+                    if found.get(key) is None or value < found[key]:
+                        found[key] = value
+                elif op == "$inc":
+                    found[key] = (found.get(key) or 0) + value
                 else:
                     raise NotImplementedError(f"memstore: update operator {op}")
         self._store(found)
-        return SimpleNamespace(matched_count=1, modified_count=1)
+        return SimpleNamespace(matched_count=int(not upserted), modified_count=int(not upserted),
+                               upserted_id=found["_id"] if upserted else None)
 
     async def delete_one(self, flt: dict[str, Any]) -> Any:
         found = next(self._matching(flt), None)

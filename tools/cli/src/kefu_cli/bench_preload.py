@@ -1,7 +1,7 @@
 """``make bench PRELOAD=N``: N cases already stored before the measured run, seeded through the services' own code.
 
 What is stored is what the three services would hold after they had handled the
-same N calls: each call goes through intake's ``receive_call`` (its identity,
+same N calls: each call goes through intake's batch handler ``CallIntake`` (its identity,
 classification and problem rules, its customer archive, contact log and problem
 index), the ``case.opened`` it returns through routing's ``open_case`` (warranty,
 assignment, SLA, group complaints, the case aggregate, timers, recent reports),
@@ -78,16 +78,15 @@ class Seeder:
     async def _intake(self) -> None:
         from kefu_intake.adapters.store import (
             ContactLog, CustomerArchive, ProblemIndex, PropertyRegister, ensure_indexes)
-        from kefu_intake.contacts import receive_call
+        from kefu_intake.contacts import CallIntake
         from kefu_intake.settings import Settings
 
         settings = _settings(Settings, self.env)
         db = self._db(settings, ensure_indexes)
-        self.archive, self.contacts = CustomerArchive(db), ContactLog(db)
-        self.problems, self.register = ProblemIndex(db), PropertyRegister(db)
-        await self.register.load()
-        self.window = timedelta(days=settings.follow_up_window_days)
-        self._receive_call = receive_call
+        register = PropertyRegister(db)
+        await register.load()
+        self.intake = CallIntake(CustomerArchive(db), ContactLog(db), ProblemIndex(db), register,
+                                 timedelta(days=settings.follow_up_window_days))
 
     async def _routing(self) -> None:
         from kefu_routing.adapters.store import (
@@ -170,8 +169,15 @@ class Seeder:
         self.stats.notices += 1
 
     async def one(self, call: CallReceived) -> None:
-        """One call through the three stages, in order, as the pipeline would take it."""
-        event = await self._receive_call(call, self.archive, self.contacts, self.problems, self.register, self.window)
+        """One call through the three stages, in order, as the pipeline would take it (intake's batch
+        handler, here with a batch of one: the decisions are the same whatever the batch size)."""
+        from kefu_kit.batches import Batch, Item
+
+        batch: Batch[CallReceived] = Batch([Item(None, call)])  # type: ignore[arg-type]
+        await self.intake.handle(batch)
+        if batch.rejected:
+            raise RuntimeError(f"intake rejected a preload call: {batch.rejected[0][1]}")
+        (event,) = batch.events
         self.stats.calls += 1
         if not isinstance(event, CaseOpened):
             self.stats.follow_ups += 1
