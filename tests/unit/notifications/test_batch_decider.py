@@ -150,3 +150,13 @@ def test_a_message_document_round_trips_and_leaves_out_what_it_has_not() -> None
     doc = message.to_doc()
     assert doc["_id"] == message.id and "unsendable" not in doc and doc["text"]
     assert Message.from_doc({**doc, "facets": ["x"]}) == message
+
+
+def test_a_failure_event_is_the_same_from_the_record_in_hand_and_from_the_stored_one() -> None:
+    from kefu_notifications.failures import failed_event, failure_record
+
+    (message,) = decide(MEMBER_JOINED, [joined(1)]).messages
+    doc = message.to_doc()
+    failure = failure_record(doc, "no provider", 0, NIGHT + timedelta(microseconds=123_456))
+    as_stored = {**failure, "failed_at": failure["failed_at"].replace(microsecond=123_000)}  # BSON keeps ms
+    assert failed_event(doc, failure).to_json_bytes() == failed_event(doc, as_stored).to_json_bytes()

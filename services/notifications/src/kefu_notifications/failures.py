@@ -8,7 +8,7 @@ consumers drop as a repeat: publishing at least once is what matters.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from kefu_contracts import NotificationFailed
@@ -23,8 +23,16 @@ log = get_logger(__name__)
 MAX_ERROR_CHARS = 2000
 
 
+def stored_time(value: datetime) -> datetime:
+    """``value`` in UTC cut to the millisecond, as BSON keeps it: the event published from the record in hand
+    is then the very event republished later from the stored record (it differed in the microseconds)."""
+    value = value.astimezone(timezone.utc)
+    return value.replace(microsecond=value.microsecond // 1000 * 1000)
+
+
 def failure_record(message: Mapping[str, Any], error: str, attempts: int, at: datetime) -> dict[str, Any]:
-    return {"_id": message["_id"], "error": error[:MAX_ERROR_CHARS], "attempts": attempts, "failed_at": at,
+    return {"_id": message["_id"], "error": error[:MAX_ERROR_CHARS], "attempts": attempts,
+            "failed_at": stored_time(at),
             "recipient": message["recipient"], "channel": message["channel"], "case_id": message.get("case_id")}
 
 
