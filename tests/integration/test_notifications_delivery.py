@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import Counter
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -183,3 +184,30 @@ async def test_a_batch_redone_after_a_crash_adds_what_is_missing_and_sends_nothi
     await loop.run_once()
     sent = [line["message_id"] for line in lines(out)]
     assert sorted(sent) == sorted(m.id for m in messages[:4]), "each message sent once"
+
+
+async def test_a_burst_drains_batch_after_batch_and_three_draining_instances_send_each_message_once(
+        mongo, namespace, tmp_path):
+    store, published = await setup(mongo, namespace)
+    msgs = [message(i) for i in range(230)]
+    await store.add_messages(msgs)
+    for m in msgs:
+        await store.schedule(m, 1, T0)
+    out = tmp_path / "sent.jsonl"
+
+    def fleet(n: int, batch: int) -> list[Deliverer]:
+        out_ = []
+        for k in range(n):
+            d = deliverer(store, published, {"sms": FileProvider(out)}, lambda: T0, f"d{k}")
+            d.batch = batch
+            out_.append(d)
+        return out_
+
+    (one,) = fleet(1, 50)
+    assert await one.run_once() == 50  # a single pass takes one batch
+    assert await store.schedules.count_documents({}) == 180
+    await asyncio.gather(*(d.drain() for d in fleet(3, 40)))  # the rest, batch after batch, at once
+    assert await store.schedules.count_documents({}) == 0
+    sent = Counter(line["message_id"] for line in lines(out))
+    assert set(sent) == {m["_id"] for m in msgs} and set(sent.values()) == {1}
+    assert published == []

@@ -133,7 +133,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """Confirmed, waitlisted, promoted or cancelled: the owner hears (a check-in needs no message)."""
         await consumer.handle(COMMUNITY_EVENT_SIGNUP_CHANGED, batch)
 
-    kit.every("delivery", settings.delivery_interval_s, deliverer.run_once)
+    kit.every("delivery", settings.delivery_interval_s, deliverer.drain)
     app = kit.app([build_router(store)], title="kefu notifications")
     app.state.store = store
     return app
