@@ -342,8 +342,8 @@ async def test_sigkill_in_a_burst_of_case_assigned_leaves_one_message_per_event_
     staff = tmp_path / "staff.toml"
     staff.write_text('[departments.engineering]\nname = "工程部"\nemail = "eng@example.com"\n'
                      'webhook = "https://eng.example.com/hook"\n', encoding="utf-8")
-    env = {**fast(tmp_path, KEFU_STAFF_DIRECTORY_FILE=str(staff), KEFU_BATCH_MAX_RECORDS="50",
-                  KEFU_CLAIM_LEASE_S="3", KEFU_DELIVERY_CONCURRENCY="4")}
+    env = fast(tmp_path, KEFU_STAFF_DIRECTORY_FILE=str(staff), KEFU_BATCH_MAX_RECORDS="50",
+               KEFU_CLAIM_LEASE_S="3", KEFU_DELIVERY_CONCURRENCY="4")
     del env["KEFU_WEBHOOK_SECRET"]  # no provider for webhooks: those messages are unsendable
     (notes,) = services("notifications", **env)
     topic = Topics(namespace)("case.assigned")

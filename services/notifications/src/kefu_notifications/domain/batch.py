@@ -25,11 +25,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from kefu_contracts import (
-    CASE_ASSIGNED,
-    COMMUNITY_EVENT_SIGNUP_CHANGED,
-    COMPLAINT_ESCALATED,
-    MEMBER_JOINED,
-    SURVEY_DUE,
     CaseAssigned,
     CommunityEventSignupChanged,
     ComplaintEscalated,
@@ -46,9 +41,6 @@ from .quiet_hours import QuietHours, send_at
 from .recipients import Planned, Preference
 from .status import INBOX
 from .templates import TemplateBook, TemplateError, message_fields
-
-TOPICS = (CASE_ASSIGNED, COMPLAINT_ESCALATED, SURVEY_DUE, MEMBER_JOINED, COMMUNITY_EVENT_SIGNUP_CHANGED)
-
 
 @dataclass(frozen=True)
 class Cause:
