@@ -22,9 +22,11 @@ import httpx
 import pytest
 from kefu_contracts import CaseAssigned, ComplaintEscalated, Event, SurveyDue, Topics
 from kefu_notifications.adapters.providers import MESSAGE_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
+from kefu_notifications.domain.keys import message_id
 
 from e2e.test_case_pipeline import no_dead_letters
 from support.kafka_io import read_all
+from support.lag import lag
 from support.waiting import eventually
 
 pytestmark = pytest.mark.e2e
@@ -326,3 +328,68 @@ async def test_an_escalation_reaches_the_approver_of_its_level_and_the_departmen
     assert "请审批处理方案" in approver["text"] and "由 1 级升至 2 级" in approver["text"]
     inbox = await get(notes.url, path="/notifications", recipient="role:cs_general_manager", channel="inbox")
     assert [m["id"] for m in inbox] == [approver["id"]]
+
+
+@pytest.mark.timeout(600)
+async def test_sigkill_in_a_burst_of_case_assigned_leaves_one_message_per_event_recipient_and_channel(
+        services, producer, namespace, tmp_path, mongo, infra):
+    """900 case.assigned consumed in batches of 50, notifications SIGKILLed once in each of three bursts.
+
+    Every event ends with exactly its messages (department inbox, email, webhook; assignee inbox) and its
+    notice; every email goes out (at most the attempts in flight at a kill twice); the webhooks, which have no
+    secret, fail at once, and each failure is republished with the same event id and content.
+    """
+    staff = tmp_path / "staff.toml"
+    staff.write_text('[departments.engineering]\nname = "工程部"\nemail = "eng@example.com"\n'
+                     'webhook = "https://eng.example.com/hook"\n', encoding="utf-8")
+    env = fast(tmp_path, KEFU_STAFF_DIRECTORY_FILE=str(staff), KEFU_BATCH_MAX_RECORDS="50",
+               KEFU_CLAIM_LEASE_S="3", KEFU_DELIVERY_CONCURRENCY="4")
+    del env["KEFU_WEBHOOK_SECRET"]  # no provider for webhooks: those messages are unsendable
+    (notes,) = services("notifications", **env)
+    topic = Topics(namespace)("case.assigned")
+    events = [case_assigned(i, assignee=f"eng-{i % 5:02d}") for i in range(900)]
+    db = mongo[f"{namespace}_kefu_notifications"]
+
+    # three waves of 300, each killed a little way in: the kill lands somewhere in a batch's writes,
+    # publishes or commit, and the restart redoes the uncommitted batches
+    for wave in range(3):
+        for e in events[wave * 300:(wave + 1) * 300]:
+            await producer.send(topic, e.to_json_bytes(), key=e.kafka_key().encode())
+        await producer.flush()
+        await eventually(lambda: db.notifications.count_documents({}), lambda n: n >= wave * 300 + 60,
+                         timeout=120, interval=0.02, what=f"{wave * 300 + 60} notices")
+        notes.kill()
+        assert await db.notifications.count_documents({}) < (wave + 1) * 300, "the kill came too late"
+        notes.start()
+
+    await eventually(lambda: db.notifications.count_documents({}), lambda n: n == len(events), timeout=300,
+                     interval=0.5, what=f"{len(events)} notices")
+    await eventually(lambda: lag(infra.kafka_bootstrap, f"{namespace}.kefu-notifications", topic),
+                     lambda n: n == 0, timeout=120, what="notifications caught up")
+    await eventually(lambda: db.schedules.count_documents({}), lambda n: n == 0, timeout=180, what="outbox empty")
+
+    expected = {message_id(e.event_id, recipient, channel): e.event_id for e in events
+                for recipient, channel in (("department:engineering", "inbox"), ("department:engineering", "email"),
+                                           ("department:engineering", "webhook"),
+                                           (f"staff:{e.assignee}", "inbox"))}
+    stored = await db.messages.find({}, {"cause_event_id": 1, "channel": 1, "status": 1}).to_list()
+    assert len(stored) == len(expected) and {m["_id"] for m in stored} == set(expected), "lost or extra messages"
+    assert Counter(m["channel"] for m in stored) == {"inbox": 1800, "email": 900, "webhook": 900}
+    notices = await db.notifications.find({}).to_list()
+    assert sorted(n["event_id"] for n in notices) == sorted(e.event_id for e in events)
+
+    emails = {m["_id"] for m in stored if m["channel"] == "email"}
+    sent = Counter(line["message_id"] for line in sent_lines(tmp_path / "sent.jsonl"))
+    assert set(sent) == emails, "an email was never sent"
+    assert sum(sent.values()) - len(emails) <= 3 * 4, "more repeats than attempts in flight at the kills"
+    assert {m["status"] for m in stored if m["channel"] == "email"} == {"sent"}
+
+    webhooks = {m["_id"] for m in stored if m["channel"] == "webhook"}
+    assert {m["status"] for m in stored if m["channel"] == "webhook"} == {"failed"}
+    assert {f["_id"] for f in await db.failures.find({}).to_list()} == webhooks
+    failed: dict[str, set[bytes]] = {}
+    for record in await read_all(infra, Topics(namespace)("notification.failed"), 1000):
+        failed.setdefault(json.loads(record.value)["notification_id"], set()).add(record.value)
+    assert set(failed) == webhooks, "a failure was never published"
+    assert all(len(copies) == 1 for copies in failed.values()), "a republished failure differs from the first"
+    await no_dead_letters(infra, namespace)

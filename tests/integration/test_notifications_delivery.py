@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import Counter
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -140,3 +141,73 @@ async def test_messages_of_a_redelivered_event_are_recorded_once(mongo, namespac
     assert await store.add_messages([a, b]) == [True, True]
     assert await store.add_messages([a, c, b]) == [False, True, False]
     assert await store.messages.count_documents({}) == 3
+
+
+async def test_a_batch_redone_after_a_crash_adds_what_is_missing_and_sends_nothing_twice(mongo, namespace, tmp_path):
+    """A batch killed after its message writes, one of whose messages was delivered meanwhile, is redelivered:
+    the missing first attempts are added, the delivered message is left alone, the unsendable one is reported
+    with the same event each time."""
+    from zoneinfo import ZoneInfo
+
+    from kefu_contracts import MEMBER_JOINED, MemberJoined
+    from kefu_notifications.domain.batch import cause_of, compose
+    from kefu_notifications.domain.directory import default_directory
+    from kefu_notifications.domain.templates import default_templates
+    from kefu_notifications.notify import Notifier
+
+    store, published = await setup(mongo, namespace)
+    out = tmp_path / "sent.jsonl"
+    loop = deliverer(store, published, {"sms": FileProvider(out)}, lambda: T0 + timedelta(minutes=1), "a")
+    notifier = Notifier(store, default_templates(), None, ZoneInfo("Asia/Shanghai"), loop.retry, {"sms"},
+                        loop.failures)
+    contacts = [{"phone": "13900000001"}] * 4 + [{"email": "x@example.com"}]  # no email provider: unsendable
+    events = [MemberJoined(event_id=f"ev-{i}", occurred_at=T0, correlation_id=f"c-{i}", causation_id=f"c-{i}",
+                           customer_id=f"C{i}",
+                           member_id=f"M{i}", tier="regular", source="application", joined_at=T0,
+                           contact={"name": "王", **c}) for i, c in enumerate(contacts)]
+    causes = [cause_of(MEMBER_JOINED, e, default_directory(), {}) for e in events]
+    messages = compose(causes, notifier.rules, T0).messages
+    # the first try: messages 0-2 written, then killed; message 0 then delivered by a loop
+    assert await store.record_messages(messages[:3]) == set()
+    await store.schedule_first_attempts(messages[:1])
+    await loop.run_once()
+    assert [line["message_id"] for line in lines(out)] == [messages[0].id]
+    assert await store.schedules.count_documents({}) == 0
+
+    failed = await notifier.record(causes, T0 + timedelta(seconds=30))  # the redelivered batch
+    pending = {s["message_id"] for s in await store.schedules.find({}).to_list()}
+    assert pending == {m.id for m in messages[1:4]}, "missing first attempts added, the delivered one not"
+    assert [f.notification_id for f in failed] == [messages[4].id]
+    again = await notifier.record(causes, T0 + timedelta(minutes=2))  # and once more
+    assert [f.to_json_bytes() for f in again] == [f.to_json_bytes() for f in failed]
+    assert await store.failures.count_documents({}) == 1 and await store.messages.count_documents({}) == 5
+    await loop.run_once()
+    sent = [line["message_id"] for line in lines(out)]
+    assert sorted(sent) == sorted(m.id for m in messages[:4]), "each message sent once"
+
+
+async def test_a_burst_drains_batch_after_batch_and_three_draining_instances_send_each_message_once(
+        mongo, namespace, tmp_path):
+    store, published = await setup(mongo, namespace)
+    msgs = [message(i) for i in range(230)]
+    await store.add_messages(msgs)
+    for m in msgs:
+        await store.schedule(m, 1, T0)
+    out = tmp_path / "sent.jsonl"
+
+    def fleet(n: int, batch: int) -> list[Deliverer]:
+        out_ = []
+        for k in range(n):
+            d = deliverer(store, published, {"sms": FileProvider(out)}, lambda: T0, f"d{k}")
+            d.batch = batch
+            out_.append(d)
+        return out_
+
+    (one,) = fleet(1, 50)
+    assert await one.run_once() == 50  # a single pass takes one batch
+    assert await store.schedules.count_documents({}) == 180
+    await asyncio.gather(*(d.drain() for d in fleet(3, 40)))  # the rest, batch after batch, at once
+    assert await store.schedules.count_documents({}) == 0
+    sent = Counter(line["message_id"] for line in lines(out))
+    assert set(sent) == {m["_id"] for m in msgs} and set(sent.values()) == {1}
+    assert published == []

@@ -3,7 +3,8 @@ pending work and a redelivered event after pruning sends nothing; ``GET /notific
 in the store.
 
 Queries covered (adapters/store.py; the filters are the store's own functions):
-messages by id, the list facets with and without a cursor; schedules due (sort + limit), by message ids,
+messages by id, the list facets with and without a cursor; a batch's reads by ids (``$in`` on ``_id``) of
+messages, first attempts, failures and preferences; schedules due (sort + limit), by message ids,
 delete by id; attempts, outcomes, failures, preferences by id; outcomes by message ids.
 Not explained: inserts (``notifications``, ``messages``, ``attempts``, ``outcomes``, ``failures``), which
 find nothing.
@@ -27,6 +28,7 @@ from kefu_notifications.adapters.store import (
     NotificationStore,
     backfill_list_fields,
     by_id,
+    by_ids,
     due_filter,
     ensure_indexes,
     list_filter,
@@ -106,6 +108,10 @@ async def test_every_repository_query_is_served_by_an_index(mongo, namespace, tm
     await assert_indexed(store.schedules, of_messages(some))
     await assert_indexed(store.outcomes, of_messages(some))
     await assert_indexed(store.messages, unlisted())
+    await assert_indexed(store.messages, by_ids(some))  # a batch's redeliveries, one read
+    await assert_indexed(store.attempts, by_ids(attempt_id(m, 1) for m in some))
+    await assert_indexed(store.failures, by_ids(some))
+    await assert_indexed(store.preferences, by_ids(["C1", "C2", "C3"]))
     page, cursor = await store.find_messages({}, None, 7)
     assert cursor
     for filters in ({}, {"recipient": "customer:C3"}, {"status": "sent"}, {"channel": "sms", "status": "scheduled"},

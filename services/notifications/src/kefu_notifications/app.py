@@ -23,7 +23,7 @@ from kefu_contracts import (
     NotificationFailed,
     SurveyDue,
 )
-from kefu_kit import ServiceKit, publish_event, publisher_for, subscriber_options
+from kefu_kit import Batch, ServiceKit, publish_event, publisher_for, subscribe_batches
 
 from .adapters.providers import (
     FileProvider,
@@ -35,10 +35,9 @@ from .adapters.providers import (
 )
 from .adapters.store import NotificationStore, backfill_list_fields, ensure_indexes
 from .api import build_router
+from .consume import NotificationConsumer
 from .delivery import Deliverer
-from .domain import recipients
 from .domain.directory import StaffDirectory, default_directory, parse_directory
-from .domain.keys import message_id
 from .domain.quiet_hours import parse_quiet_hours
 from .domain.retry import RetryPolicy
 from .domain.templates import TemplateBook, default_templates, parse_templates
@@ -103,51 +102,38 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     deliverer = Deliverer(store, providers, retry, failures,
                           batch=settings.delivery_batch, concurrency=settings.delivery_concurrency,
                           lease=timedelta(seconds=settings.claim_lease_s))
-    group = subscriber_options(settings)
+    consumer = NotificationConsumer(store, directory, notifier, lambda: datetime.now(timezone.utc))
 
-    def now() -> datetime:
-        return datetime.now(timezone.utc)
+    def batches(topic: str) -> Any:
+        return subscribe_batches(kit, topic, publishes=(NOTIFICATION_FAILED,), max_records=settings.batch_max_records,
+                                 batch_timeout_ms=settings.batch_timeout_ms)
 
-    async def preference_of(customer_id: str | None) -> recipients.Preference | None:
-        doc = await store.preference(customer_id) if customer_id else None
-        return recipients.Preference(doc.get("channel"), doc["locale"]) if doc else None
+    @batches(CASE_ASSIGNED)
+    async def on_case_assigned(batch: Batch[CaseAssigned]) -> None:
+        """The department's inbox (and its other channels) and the assignee hear of each new case."""
+        await consumer.handle(CASE_ASSIGNED, batch)
 
-    @kit.broker.subscriber(settings.topics(CASE_ASSIGNED), **group)
-    async def on_case_assigned(event: CaseAssigned) -> None:
-        """The department's inbox (and its other channels) and the assignee hear of the new case."""
-        at = now()
-        ids = await notifier.notify(event, CASE_ASSIGNED, recipients.for_case_assigned(event, directory), at,
-                                    case_id=event.case_id)
-        recipient = f"department:{event.department}"
-        await store.record_notice({
-            "_id": message_id(event.event_id, recipient, "inbox"), "event_id": event.event_id,
-            "correlation_id": event.correlation_id, "case_id": event.case_id, "recipient": recipient,
-            "department": event.department, "assignee": event.assignee, "message_ids": ids, "created_at": at,
-        })
-
-    @kit.broker.subscriber(settings.topics(COMPLAINT_ESCALATED), **group)
-    async def on_complaint_escalated(event: ComplaintEscalated) -> None:
+    @batches(COMPLAINT_ESCALATED)
+    async def on_complaint_escalated(batch: Batch[ComplaintEscalated]) -> None:
         """The approver of the new level and the department, at once (staff have no quiet hours)."""
-        await notifier.notify(event, COMPLAINT_ESCALATED, recipients.for_complaint_escalated(event, directory),
-                              now(), case_id=event.case_id)
+        await consumer.handle(COMPLAINT_ESCALATED, batch)
 
-    @kit.broker.subscriber(settings.topics(SURVEY_DUE), **group)
-    async def on_survey_due(event: SurveyDue) -> None:
+    @batches(SURVEY_DUE)
+    async def on_survey_due(batch: Batch[SurveyDue]) -> None:
         """The owner's return visit or survey invitation, not before it is due nor inside quiet hours."""
-        planned = recipients.for_survey_due(event, await preference_of(event.customer.customer_id))
-        await notifier.notify(event, SURVEY_DUE, planned, now(), case_id=event.case_id, ready_at=event.due_at)
+        await consumer.handle(SURVEY_DUE, batch)
 
-    @kit.broker.subscriber(settings.topics(MEMBER_JOINED), **group)
-    async def on_member_joined(event: MemberJoined) -> None:
-        planned = recipients.for_member_joined(event, await preference_of(event.customer_id))
-        await notifier.notify(event, MEMBER_JOINED, planned, now())
+    @batches(MEMBER_JOINED)
+    async def on_member_joined(batch: Batch[MemberJoined]) -> None:
+        """The new member's welcome, on the owner's channel."""
+        await consumer.handle(MEMBER_JOINED, batch)
 
-    @kit.broker.subscriber(settings.topics(COMMUNITY_EVENT_SIGNUP_CHANGED), **group)
-    async def on_signup_changed(event: CommunityEventSignupChanged) -> None:
-        planned = recipients.for_signup_changed(event, await preference_of(event.customer_id))
-        await notifier.notify(event, COMMUNITY_EVENT_SIGNUP_CHANGED, planned, now())
+    @batches(COMMUNITY_EVENT_SIGNUP_CHANGED)
+    async def on_signup_changed(batch: Batch[CommunityEventSignupChanged]) -> None:
+        """Confirmed, waitlisted, promoted or cancelled: the owner hears (a check-in needs no message)."""
+        await consumer.handle(COMMUNITY_EVENT_SIGNUP_CHANGED, batch)
 
-    kit.every("delivery", settings.delivery_interval_s, deliverer.run_once)
+    kit.every("delivery", settings.delivery_interval_s, deliverer.drain)
     app = kit.app([build_router(store)], title="kefu notifications")
     app.state.store = store
     return app

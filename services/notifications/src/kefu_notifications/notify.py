@@ -1,28 +1,33 @@
-"""From an event to its messages: render, time and record each planned message, then put it in the outbox.
+"""From events to their messages: make the batch decider's decisions durable, in bulk.
 
-The decisions (who, where, which template) are the domain's; this module makes
-them durable. Each message is inserted once under its deterministic id and its
-first attempt scheduled once (an inbox message is delivered by being recorded:
-the inbox is kefu's own store); a message that cannot be rendered (or has no
-provider for its channel) is recorded as failed and reported, never sent empty.
+The decisions (who, where, which template, when) are ``domain.batch``'s; this
+module writes them with one bulk write per collection, in an order that makes a
+retry or a redelivery safe: the messages first (inserted once under their
+deterministic ids), then the first attempts of those to deliver (the outbox) and
+the failures of the unsendable, last the notices. A batch killed anywhere in
+between is redone whole on redelivery: what was stored stays as stored, what is
+missing is added, nothing is sent twice (an outbox entry is added again only for a
+message whose first attempt was never claimed). An inbox message is delivered by
+being recorded: the inbox is kefu's own store.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from kefu_contracts import Event
+from kefu_contracts import Event, NotificationFailed
 
-from .adapters.store import NotificationStore, message_facets
-from .domain.keys import message_id
-from .domain.quiet_hours import QuietHours, send_at
+from .adapters.store import NotificationStore
+from .domain.batch import Cause, Decisions, Rules, compose, follow_ups
+from .domain.messages import Message
+from .domain.quiet_hours import QuietHours
 from .domain.recipients import Planned
 from .domain.retry import RetryPolicy
-from .domain.status import INBOX, derive_status
-from .domain.templates import TemplateBook, TemplateError, message_fields
+from .domain.templates import TemplateBook
 from .failures import FailureReporter
 
 
@@ -36,41 +41,33 @@ class Notifier:
     served: set[str]  # channels that have a provider
     failures: FailureReporter
 
+    @property
+    def rules(self) -> Rules:
+        return Rules(self.templates, self.quiet, self.zone, self.retry.max_attempts, frozenset(self.served))
+
+    async def record(self, causes: Sequence[Cause], now: datetime) -> list[NotificationFailed]:
+        """Record and schedule the messages of ``causes``; the ``notification.failed`` events they owe (the
+        same ids and content on every redelivery), for the caller to publish."""
+        return await self._record(compose(causes, self.rules, now), now)
+
+    async def _record(self, decisions: Decisions, now: datetime) -> list[NotificationFailed]:
+        existing = await self.store.record_messages(decisions.messages)
+        stored: dict[str, Message] = {}
+        attempted: set[str] = set()
+        if existing:  # a redelivery: what was stored first goes on
+            stored, attempted = await asyncio.gather(self.store.messages_by_ids(existing),
+                                                     self.store.first_attempt_claimed(existing))
+        todo = follow_ups(decisions.messages, stored, attempted)
+        _, failed = await asyncio.gather(self.store.schedule_first_attempts(todo.schedule),
+                                         self.failures.record_unsendable(todo.unsendable, now))
+        await self.store.record_notices(decisions.notices)
+        return failed
+
     async def notify(self, event: Event, topic: str, planned: list[Planned], now: datetime,
                      case_id: str | None = None, ready_at: datetime | None = None) -> list[str]:
-        """Record and schedule the planned messages; their ids."""
-        fields = message_fields(event, self.zone)
-        ready = max(ready_at or now, now)
-        messages = [self._message(event, topic, plan, fields, now, case_id, ready) for plan in planned]
-        for message, inserted in zip(messages, await self.store.add_messages(messages)):
-            if message.get("unsendable"):
-                await self.failures.report(message, message["unsendable"], 0, now)
-            elif message["channel"] == INBOX:
-                continue  # recorded is delivered
-            elif inserted or not await self.store.ever_attempted(message["_id"]):
-                await self.store.schedule(message, 1, message["send_at"])
-        return [m["_id"] for m in messages]
-
-    def _message(self, event: Event, topic: str, plan: Planned, fields: dict[str, Any], now: datetime,
-                 case_id: str | None, ready_at: datetime) -> dict[str, Any]:
-        quiet = self.quiet if plan.audience == "owner" else None
-        message: dict[str, Any] = {
-            "_id": message_id(event.event_id, plan.recipient, plan.channel),
-            "cause_event_id": event.event_id, "cause_topic": topic,
-            "correlation_id": event.correlation_id or event.event_id,
-            "case_id": case_id, "recipient": plan.recipient, "audience": plan.audience,
-            "channel": plan.channel, "address": plan.address,
-            "template": plan.template, "urgent": plan.urgent, "ready_at": ready_at,
-            "send_at": send_at(ready_at, quiet, plan.urgent), "max_attempts": self.retry.max_attempts,
-            "created_at": now,
-        }
-        try:
-            text = self.templates.render(plan.template, plan.locale, {**fields, **plan.fields})
-            message.update(locale=text.locale, subject=text.subject, text=text.body)
-        except TemplateError as exc:
-            message["unsendable"] = str(exc)
-        if plan.channel != INBOX and plan.channel not in self.served and not message.get("unsendable"):
-            message["unsendable"] = f"no provider serves channel {plan.channel!r} (settings channel_providers)"
-        message["status"] = derive_status(message, [])  # scheduled, or settled at once (inbox, unsendable)
-        message["facets"] = message_facets(message, message["status"])
-        return message
+        """One event on its own (tools, tests): recorded as a batch of one, its failures published at once;
+        its messages' ids."""
+        decisions = compose([Cause(event, topic, planned, case_id, ready_at)], self.rules, now)
+        for failed in await self._record(decisions, now):
+            await self.failures.publish(failed)
+        return decisions.message_ids[event.event_id]

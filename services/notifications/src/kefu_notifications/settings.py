@@ -24,6 +24,10 @@ class Settings(ServiceSettings):
         "21:00-08:00", description="owners' quiet hours, HH:MM[:SS]-HH:MM[:SS] (may cross midnight); empty: none")
     quiet_hours_zone: str = Field("Asia/Shanghai", description="time zone of the quiet hours")
     template_zone: str = Field("Asia/Shanghai", description="time zone in which messages show times")
+    batch_max_records: int = Field(
+        500, ge=1, le=10_000, description="most records of one topic handled in one batch (one read and one bulk "
+                                          "write per collection per batch)")
+    batch_timeout_ms: int = Field(20, ge=1, description="how long a poll for a batch waits when none is buffered")
     max_attempts: int = Field(5, ge=1, description="delivery attempts per message before it fails")
     retry_base_s: float = Field(30.0, gt=0, description="wait after the first failed attempt; doubles each time")
     retry_cap_s: float = Field(3600.0, gt=0, description="longest wait between two attempts")

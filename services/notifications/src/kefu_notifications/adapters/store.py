@@ -19,16 +19,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from kefu_kit import insert_once
+from kefu_kit import insert_new, insert_once
 from kefu_kit.pages import FACETS, facet, facets_of, keyset_page, page_index
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import BulkWriteError
 from pymongo.asynchronous.database import AsyncDatabase
 
 from ..domain.keys import attempt_id
+from ..domain.messages import Message, Notice
+from ..domain.recipients import Preference
 from ..domain.status import derive_status
 
 DUPLICATE_KEY = 11000
@@ -65,6 +68,11 @@ def by_id(doc_id: str) -> dict[str, Any]:
     return {"_id": doc_id}
 
 
+def by_ids(doc_ids: Iterable[str]) -> dict[str, Any]:
+    """A batch's point reads in one query (``$in`` on ``_id`` is served by the ``_id`` index)."""
+    return {"_id": {"$in": list(doc_ids)}}
+
+
 def unlisted() -> dict[str, Any]:
     return {FACETS: None}
 
@@ -87,6 +95,19 @@ def message_facets(message: dict[str, Any], status: str) -> list[str]:
                       "channel": message["channel"], "status": status})
 
 
+def message_doc(message: Message) -> dict[str, Any]:
+    """A message as stored: its fields, and the list facets its status makes."""
+    doc = message.to_doc()
+    doc[FACETS] = message_facets(doc, message.status)
+    return doc
+
+
+def schedule_doc(message: dict[str, Any], attempt: int, due_at: datetime) -> dict[str, Any]:
+    """Attempt ``attempt`` of ``message`` in the outbox, with a copy of what the provider needs."""
+    return {"_id": attempt_id(message["_id"], attempt), "message_id": message["_id"], "attempt": attempt,
+            "due_at": due_at, "message": message}
+
+
 class NotificationStore:
     def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
         self.notifications = db.notifications
@@ -101,6 +122,42 @@ class NotificationStore:
 
     async def record_notice(self, notice: dict[str, Any]) -> bool:
         return await insert_once(self.notifications, notice)
+
+    # --- a batch's reads and bulk writes (one round trip per collection) ------------------------
+
+    async def record_messages(self, messages: list[Message]) -> set[str]:
+        """Insert a batch's messages; the ids of those that were stored already (redeliveries)."""
+        return await insert_new(self.messages, [message_doc(m) for m in messages])
+
+    async def messages_by_ids(self, message_ids: Iterable[str]) -> dict[str, Message]:
+        return {d["_id"]: Message.from_doc(d) for d in await self.messages.find(by_ids(message_ids)).to_list()}
+
+    async def first_attempt_claimed(self, message_ids: Iterable[str]) -> set[str]:
+        """Which of these messages had their first attempt claimed (the delivery loop has them)."""
+        claims = await self.attempts.find(by_ids(attempt_id(m, 1) for m in message_ids),
+                                          {"message_id": 1}).to_list()
+        return {c["message_id"] for c in claims}
+
+    async def schedule_first_attempts(self, messages: list[Message]) -> set[str]:
+        """Put the first attempt of each message in the outbox (once); the ids of those already there."""
+        return await insert_new(self.schedules, [schedule_doc(message_doc(m), 1, m.send_at) for m in messages])
+
+    async def record_failures(self, failures: list[dict[str, Any]]) -> set[str]:
+        return await insert_new(self.failures, failures)
+
+    async def failures_by_ids(self, message_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        return {d["_id"]: d for d in await self.failures.find(by_ids(message_ids)).to_list()}
+
+    async def record_notices(self, notices: list[Notice]) -> set[str]:
+        return await insert_new(self.notifications, [n.to_doc() for n in notices])
+
+    async def preferences_of(self, customer_ids: Iterable[str]) -> dict[str, Preference]:
+        """Owners' preferences in one read; owners without one are absent."""
+        ids = list(customer_ids)
+        if not ids:
+            return {}
+        return {d["_id"]: Preference(d.get("channel"), d["locale"])
+                for d in await self.preferences.find(by_ids(ids)).to_list()}
 
     async def add_messages(self, messages: list[dict[str, Any]]) -> list[bool]:
         """Insert each message once, in one round trip; False for those that exist (a redelivered event)."""
@@ -126,10 +183,7 @@ class NotificationStore:
 
     async def schedule(self, message: dict[str, Any], attempt: int, due_at: datetime) -> bool:
         """Put attempt ``attempt`` of ``message`` in the outbox (once)."""
-        return await insert_once(self.schedules, {
-            "_id": attempt_id(message["_id"], attempt), "message_id": message["_id"], "attempt": attempt,
-            "due_at": due_at, "message": message,
-        })
+        return await insert_once(self.schedules, schedule_doc(message, attempt, due_at))
 
     # --- the delivery loop's side -------------------------------------------------------------
 
