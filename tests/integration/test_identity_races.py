@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from kefu_contracts import Caller
-from kefu_intake.adapters.store import CustomerArchive
+from kefu_kit.aggregates import ConcurrentChange
+from kefu_intake.adapters.store import CLAIM_LEASE, CustomerArchive
 from kefu_intake.domain.identity import identify
 
 pytestmark = pytest.mark.integration
@@ -68,9 +69,9 @@ async def test_customer_id_and_phone_racing_phone_only(db) -> None:
     await assert_one_customer_each(db, got, lambda i: [f"cid:C{i:06d}", f"phone:+86{phone(i)}"])
 
 
-async def test_phone_and_email_racing_email_only(db) -> None:
+async def test_phone_and_email_racing_the_email_alone(db) -> None:
     got = await race(db, lambda i: [{"phone": phone(i), "email": email(i)}, {"email": email(i).upper()},
-                                    {"phone": formatted(i)}])
+                                    {"phone": formatted(i), "email": email(i)}])
     await assert_one_customer_each(db, got, lambda i: [f"phone:+86{phone(i)}", f"email:{email(i)}"])
 
 
@@ -82,19 +83,72 @@ async def test_all_three_keys_in_every_combination_at_once(db) -> None:
     await assert_one_customer_each(db, got, lambda i: [f"cid:C{i:06d}", f"phone:+86{phone(i)}", f"email:{email(i)}"])
 
 
-async def test_new_phone_with_known_email_racing_the_phone_alone(db) -> None:
-    """A weaker key known before the stronger one: the email's customer must take the phone, not a new one."""
+async def test_a_new_phone_with_a_known_email_joins_the_emails_customer(db) -> None:
+    """A weaker key known before the stronger one: the email's customer takes the phone, however the racers meet."""
     known = await race(db, lambda i: [{"email": email(i)}])
-    got = await race(db, lambda i: [{"phone": phone(i), "email": email(i)}, {"phone": formatted(i)}])
+    got = await race(db, lambda i: [{"phone": phone(i), "email": email(i)}, {"phone": formatted(i), "email": email(i)},
+                                    {"email": email(i)}])
     for i in got:
+        assert set(got[i]) == set(known[i]), f"person {i}: not the email's customer"
         got[i] += known[i]
     await assert_one_customer_each(db, got, lambda i: [f"phone:+86{phone(i)}", f"email:{email(i)}"])
 
 
-async def test_new_customer_id_with_known_phone_racing_the_id_with_the_email(db) -> None:
+async def test_a_new_customer_id_with_a_known_phone_joins_the_phones_customer(db) -> None:
     known = await race(db, lambda i: [{"phone": phone(i)}])
     got = await race(db, lambda i: [{"customer_id": f"C{i:06d}", "phone": formatted(i)},
                                     {"customer_id": f"C{i:06d}", "phone": phone(i), "email": email(i)}])
     for i in got:
+        assert set(got[i]) == set(known[i]), f"person {i}: not the phone's customer"
         got[i] += known[i]
     await assert_one_customer_each(db, got, lambda i: [f"cid:C{i:06d}", f"phone:+86{phone(i)}", f"email:{email(i)}"])
+
+
+async def test_phone_alone_and_email_alone_at_once_then_both_is_two_customers_and_no_key_moves(db) -> None:
+    """The limit of linking without merging: two calls with no key in common are two customers, whatever the
+    order (one instance alone decides the same). The call with both goes to the phone's (the stronger key's)
+    customer and the email stays where it is: a key is never re-pointed (instances cache them)."""
+    first = await race(db, lambda i: [{"phone": phone(i)}, {"email": email(i)}])
+    both = await race(db, lambda i: [{"phone": formatted(i), "email": email(i)}])
+    owners = {d["_id"]: d["customer_id"] for d in await db.customer_keys.find({}).to_list()}
+    for i in range(PEOPLE):
+        by_phone, by_email = first[i]
+        assert by_phone != by_email and both[i] == [by_phone]
+        assert owners[f"phone:+86{phone(i)}"] == by_phone and owners[f"email:{email(i)}"] == by_email
+    assert await db.customers.count_documents({}) == 2 * PEOPLE
+
+
+async def test_racers_without_a_common_key_end_as_some_order_of_them_would(db) -> None:
+    """Phone alone, email alone and both at once: one or two customers by the order the racers meet in, but
+    always as if one came after the other: each got the customer its strongest key names in the end, every
+    key and customer belongs to the person, and no racer that lost left a customer behind."""
+    got = await race(db, lambda i: [{"phone": phone(i)}, {"email": email(i)}, {"phone": formatted(i), "email": email(i)}])
+    owners = {d["_id"]: d["customer_id"] for d in await db.customer_keys.find({}).to_list()}
+    customers = {d["_id"] for d in await db.customers.find({}).to_list()}
+    named = set()
+    for i in range(PEOPLE):
+        alone_phone, alone_email, with_both = got[i]
+        assert alone_phone == with_both == owners[f"phone:+86{phone(i)}"]
+        assert alone_email == owners[f"email:{email(i)}"]
+        named |= {alone_phone, alone_email}
+    assert customers == named == set(owners.values())
+
+
+async def test_claims_are_released_and_a_fresh_claim_holds_off_other_writers(db) -> None:
+    await race(db, lambda i: [{"customer_id": f"C{i:06d}", "phone": phone(i)}, {"phone": formatted(i)}])
+    assert await db.customer_key_claims.count_documents({}) == 0, "claims outlived their writes"
+    archive = CustomerArchive(db)
+    await db.customer_key_claims.insert_one({"_id": "phone:+8613999990000", "by": "another", "at": datetime.now(timezone.utc)})
+    with pytest.raises(ConcurrentChange):
+        async with archive.linking({"email:x@example.com": "cust-x", "phone:+8613999990000": "cust-x"}):
+            pytest.fail("linked a key another writer holds")
+    assert await db.customer_key_claims.count_documents({}) == 1, "the claim it did get was not released"
+
+
+async def test_a_claim_left_by_a_dead_process_is_taken_over_after_its_lease(db) -> None:
+    stale = datetime.now(timezone.utc) - CLAIM_LEASE - timedelta(seconds=1)
+    await db.customer_key_claims.insert_one({"_id": "phone:+8613999990001", "by": "dead", "at": stale})
+    cid = await CustomerArchive(db).find_or_create(identify(Caller(phone="13999990001")), name=None, prop=None,
+                                                   seen_at=NOW)
+    assert (await db.customer_keys.find_one({"_id": "phone:+8613999990001"}))["customer_id"] == cid
+    assert await db.customer_key_claims.count_documents({}) == 0
