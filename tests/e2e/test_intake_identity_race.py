@@ -91,11 +91,13 @@ async def handled_by(url: str, topic: str) -> tuple[float, float]:
 
 
 @pytest.mark.timeout(600)
+@pytest.mark.parametrize("batch_max_records", ["500", "20"], ids=["large-batches", "small-batches"])
 async def test_two_instances_racing_on_the_same_callers_end_with_one_customer_per_person(
-    services, producer, mongo, namespace, infra
+    services, producer, mongo, namespace, infra, batch_max_records
 ):
+    """Small batches interleave more: many more batches of each instance overlap in time."""
     group, topic = f"{namespace}.kefu-intake", Topics(namespace)("call.received")
-    instances = services("intake", "intake")
+    instances = services("intake", "intake", KEFU_BATCH_MAX_RECORDS=batch_max_records)
     await eventually(lambda: group_members(infra.kafka_bootstrap, group, topic), lambda n: n == 2, timeout=60,
                      what="both instances in the group")
 
