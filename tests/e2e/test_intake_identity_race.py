@@ -129,7 +129,8 @@ async def test_two_instances_racing_on_the_same_callers_end_with_one_customer_pe
     assert set(contacts) == {p["event_id"] for p, _ in calls} and len(contacts) == len(calls), "every call once"
     owners = {d["_id"]: d["customer_id"] for d in await db.customer_keys.find().to_list()}
     customer_docs = {d["_id"] for d in await db.customers.find().to_list()}
-    assert await db.customer_key_claims.count_documents({}) == 0, "claims outlived their batches"
+    claimed = {d["_id"] for d in await db.customer_key_claims.find().to_list()}
+    assert claimed <= set(owners), "a key left claimed and never linked"
 
     by_person: dict[tuple[str, int], list[dict]] = defaultdict(list)
     for payload, _ in calls:

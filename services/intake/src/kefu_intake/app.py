@@ -89,6 +89,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     kit.every("open-problems-prune", settings.problem_prune_every_s, prune_problems)
 
+    async def prune_key_claims() -> None:
+        await archive.claims.prune(datetime.now(timezone.utc))
+
+    kit.every("identity-key-claims-prune", 60.0, prune_key_claims)  # claims outlive their lease only until then
+
     customers = APIRouter(prefix="/customers", tags=["customer archive"])
 
     @customers.get("/{customer_id}")
