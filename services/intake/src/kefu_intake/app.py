@@ -16,6 +16,7 @@ from kefu_contracts import (
     CallReceived,
 )
 from kefu_contracts import CaseStatusChanged
+from kefu_kit.aggregates import ConcurrentChange
 from kefu_kit import Batch, ServiceKit, publish_event, publisher_for, subscribe_batches, subscriber_options
 from pydantic import BaseModel, Field
 
@@ -127,6 +128,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     event = await hand_over(e, archive, at)
                 except UnidentifiableCaller as exc:
                     raise HTTPException(422, f"{e.project} {e.building or ''} {e.unit}: {exc}") from exc
+                except ConcurrentChange as exc:  # a claim on the owner's keys held for seconds: a writer died
+                    raise HTTPException(503, f"{e.project} {e.building or ''} {e.unit}: the owner's identity is "
+                                             "being linked by another writer, retry shortly",
+                                        headers={"Retry-After": "30"}) from exc
                 await publish_event(handover, event)
                 handed_over += 1
         return {"recorded": len(entries), "handed_over": handed_over}
