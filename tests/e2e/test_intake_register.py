@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 
 import httpx
 import pytest
@@ -37,3 +38,19 @@ async def test_a_unit_handed_over_to_its_owner_is_announced_once(services, mongo
     async with httpx.AsyncClient(base_url=intake.url) as client:
         profile = (await client.get(f"/customers/{first['customer_id']}")).json()["customer"]
     assert profile["properties"][0]["unit"] == "0801"
+
+
+async def test_an_owner_whose_phone_another_writer_holds_gets_a_503_to_retry_not_a_500(services, mongo, namespace):
+    """A claim on the owner's key that is not given back (its writer died mid-batch) holds the PUT off until
+    its lease runs out: the client is told to retry, and nothing names the owner meanwhile."""
+    (intake,) = services("intake")
+    db = mongo[f"{namespace}_kefu_intake"]
+    await db.customer_key_claims.insert_one({"_id": "phone:+8613900007777", "by": "a-batch",
+                                             "at": datetime.now(timezone.utc)})
+    entry = {"project": "金沙湾", "building": "12幢", "unit": "0802", "handover_date": "2026-12-20",
+             "owner": {"name": "李先生", "phone": "139 0000 7777"}}
+    async with httpx.AsyncClient(base_url=intake.url, timeout=60) as client:
+        reply = await client.put("/property-register", json=[entry])
+    assert reply.status_code == 503 and reply.headers["retry-after"] == "30"
+    assert "retry" in reply.json()["detail"] and "7777" not in reply.text
+    assert await db.customer_keys.find_one({"_id": "phone:+8613900007777"}) is None

@@ -14,6 +14,8 @@ from kefu_intake.adapters.store import (
     HISTORY_SORT,
     by_id,
     by_ids,
+    claim_by,
+    claims_older_than,
     ensure_indexes,
     of_customer,
     problem_at_rev,
@@ -37,6 +39,8 @@ async def db(mongo, namespace):
         await db.customer_keys.insert_one({"_id": f"phone:+86139{i:08d}", "customer_id": f"cust-{i % 5}"})
         await db.customers.insert_one({"_id": f"cust-{i}", "name": None, "created_at": NOW})
         await db.customer_properties.insert_one({"_id": f"cust-{i}|p||", "customer_id": f"cust-{i % 5}"})
+        await db.customer_key_claims.insert_one({"_id": f"phone:+86139{i:08d}", "by": f"h-{i % 5}",
+                                                 "at": NOW - timedelta(minutes=i)})
         await db.open_problems.insert_one({"_id": f"cust-{i}|p|||leak", "case_id": f"case-{i}", "open": i % 2 == 0,
                                            "last_contact_at": NOW - timedelta(days=i),
                                            "closed_at": None if i % 2 == 0 else NOW, "rev": i % 3})
@@ -55,6 +59,10 @@ async def test_customer_archive_queries_use_indexes(db) -> None:
     await assert_indexed(db.customer_keys, of_customer("cust-1"))  # profile: phones and emails
     await assert_indexed(db.customers, by_id("cust-1"))
     await assert_indexed(db.customer_properties, of_customer("cust-1"))
+    # the claims a batch holds on the keys it links: released by holder, a stale one taken over
+    await assert_indexed(db.customer_key_claims, claim_by("phone:+8613900000001", "h-1"))
+    await assert_indexed(db.customer_key_claims, by_id("phone:+8613900000001"))
+    await assert_indexed(db.customer_key_claims, claims_older_than(NOW))  # the pruner
 
 
 async def test_problem_index_queries_use_indexes(db) -> None:

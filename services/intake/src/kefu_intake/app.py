@@ -16,6 +16,7 @@ from kefu_contracts import (
     CallReceived,
 )
 from kefu_contracts import CaseStatusChanged
+from kefu_kit.aggregates import ConcurrentChange
 from kefu_kit import Batch, ServiceKit, publish_event, publisher_for, subscribe_batches, subscriber_options
 from pydantic import BaseModel, Field
 
@@ -89,6 +90,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     kit.every("open-problems-prune", settings.problem_prune_every_s, prune_problems)
 
+    async def prune_key_claims() -> None:
+        await archive.claims.prune(datetime.now(timezone.utc))
+
+    kit.every("identity-key-claims-prune", 60.0, prune_key_claims)  # claims outlive their lease only until then
+
     customers = APIRouter(prefix="/customers", tags=["customer archive"])
 
     @customers.get("/{customer_id}")
@@ -122,6 +128,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     event = await hand_over(e, archive, at)
                 except UnidentifiableCaller as exc:
                     raise HTTPException(422, f"{e.project} {e.building or ''} {e.unit}: {exc}") from exc
+                except ConcurrentChange as exc:  # a claim on the owner's keys held for seconds: a writer died
+                    raise HTTPException(503, f"{e.project} {e.building or ''} {e.unit}: the owner's identity is "
+                                             "being linked by another writer, retry shortly",
+                                        headers={"Retry-After": "30"}) from exc
                 await publish_event(handover, event)
                 handed_over += 1
         return {"recorded": len(entries), "handed_over": handed_over}

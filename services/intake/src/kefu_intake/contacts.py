@@ -8,7 +8,8 @@ keys (a key names a customer that exists), problems beside them, and last the
 contacts, which hold the decisions. Events
 are built from the stored contacts: a redelivered call (or a batch killed after its
 writes and before its publishes) republishes the same event with the same id, which
-downstream consumers drop as a repeat.
+downstream consumers drop as a repeat. Identity keys are linked all or none per batch
+(``CustomerArchive.linking``), so two instances racing on one caller never split them.
 """
 
 from __future__ import annotations
@@ -43,10 +44,13 @@ class CallIntake:
         decisions = decide(prepared, state, register=self.register.dates, window=self.window,
                            now=datetime.now(timezone.utc))
 
-        # The archive and the problems do not depend on each other (a retry re-derives the same customer
-        # ids and finds its own problem decisions); the contacts, which hold the decisions, go last.
-        await asyncio.gather(self.archive.record(decisions.customers, decisions.keys, decisions.properties),
-                             self.problems.write(decisions.new_problems, decisions.changed_problems))
+        # The keys the batch links are claimed and checked still unknown before anything is written: a key
+        # linked meanwhile by another instance is a ConcurrentChange, the batch is read and decided again.
+        # Then the archive and the problems, which do not depend on each other (a retry re-derives the same
+        # customer ids and finds its own problem decisions); the contacts, which hold the decisions, go last.
+        async with self.archive.linking(decisions.keys):
+            await asyncio.gather(self.archive.record(decisions.customers, decisions.keys, decisions.properties),
+                                 self.problems.write(decisions.new_problems, decisions.changed_problems))
         stored = await self.contacts.record_many(decisions.contacts)
         for item, outcome in zip(batch.items, decisions.outcomes, strict=True):
             if outcome.contact is None:

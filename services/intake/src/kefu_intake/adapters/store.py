@@ -4,8 +4,12 @@ Collections, each written insert-first (an insert is checked by the unique ``_id
 index; a lookup, on FerretDB 1.24, scans the collection, so the hot path avoids them):
 
 * ``customer_keys``: ``_id`` is an identity key (``phone:+86...``, ``email:...``, ``cid:...``)
-  pointing at a customer. Its unique ``_id`` makes find-or-create safe when two
-  instances see a new caller at once, without multi-document transactions.
+  pointing at a customer. Written once, never re-pointed (instances cache it).
+* ``customer_key_claims``: claims on the keys a batch is about to link, pruned after
+  a lease (``KeyClaims``). A caller's keys are several documents and the store has no
+  multi-document transactions here: without the claims two instances deciding on
+  one new caller with different key sets (customer id + phone against the phone
+  alone) each linked part of the keys and split the person in two customers.
 * ``customers``: one document per customer (id, first name given, first contact).
 * ``customer_properties``: one document per (customer, project, building, unit).
 * ``contacts``: ``_id`` is the ``call.received`` event_id, so a redelivered call is recognised;
@@ -18,26 +22,34 @@ Known phones, emails and the last contact are derived from these, not stored twi
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections import OrderedDict
-from collections.abc import Iterable
-from datetime import datetime, timedelta
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from kefu_kit import insert_new, insert_once
+from kefu_kit import get_logger, insert_new, insert_once
 from kefu_kit.aggregates import ConcurrentChange
-from pymongo import ASCENDING, DESCENDING, UpdateOne
+from kefu_kit.backoff import retry
+from kefu_kit.mongo import DUPLICATE_KEY
+from pymongo import ASCENDING, DESCENDING, DeleteOne, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 
 from ..domain.decisions import customer_for
 from ..domain.identity import CallerIdentity
 from ..domain.records import ContactRecord, Customer, OpenProblem
+
+log = get_logger(__name__)
 
 
 async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     await db.contacts.create_index([("customer_id", ASCENDING), ("received_at", DESCENDING)])
     await db.customer_keys.create_index([("customer_id", ASCENDING)])
     await db.customer_properties.create_index([("customer_id", ASCENDING)])
+    await db.customer_key_claims.create_index([("_id", ASCENDING), ("by", ASCENDING)])  # release: own claims only
+    await db.customer_key_claims.create_index([("at", ASCENDING)])  # the pruner
     # The guarded writes filter on two fields, which SecantusDB turns into an ``$and`` that scans
     # unless a compound index covers both (measured: explain shows COLLSCAN without these).
     await db.open_problems.create_index([("_id", ASCENDING), ("rev", ASCENDING)])
@@ -58,6 +70,18 @@ def by_ids(ids: Iterable[str]) -> dict[str, Any]:
 
 def of_customer(customer_id: str) -> dict[str, Any]:
     return {"customer_id": customer_id}
+
+
+def claim_by(key: str, holder: str) -> dict[str, Any]:
+    """A holder's own claim on ``key`` (one taken over after its lease ran out is not ours to drop).
+
+    Released one ``DeleteOne`` per key in a bulk: ``{_id: {$in}, by}`` scans on SecantusDB, this does not.
+    """
+    return {"_id": key, "by": holder}
+
+
+def claims_older_than(before: datetime) -> dict[str, Any]:
+    return {"at": {"$lt": before}}
 
 
 HISTORY_SORT = [("received_at", DESCENDING)]
@@ -100,12 +124,108 @@ class _KeyCache:
             self._items.popitem(last=False)
 
 
+CLAIM_LEASE = timedelta(seconds=30)  # far beyond a batch's archive writes; a claim older than this was left by a crash
+
+
+class KeyClaims:
+    """Exclusive claims on identity keys, so one writer at a time links a given key.
+
+    A batch links all the keys it found unknown at once, or none: it claims them in
+    one ordered insert (sorted, so two batches wanting the same keys meet on the
+    first shared one and one of them gets all), and a key claimed by another writer
+    means ``ConcurrentChange`` before anything is written. Readers never look at the
+    claims (an owner is a ``customer_keys`` document).
+
+    A claim is dropped at once only when its batch gave up before writing. After the
+    writes it stays: the key is linked then, so nobody claims it again, and deleting
+    a batch's claims one by one cost more than its whole archive write (measured:
+    about 480 ms per 1,000 keys, ``$in`` deletes scan). A claim left by writes that
+    failed half-way keeps the keys from being linked elsewhere until its batch,
+    retried, has finished them, or its lease ran out. ``prune`` drops claims older
+    than the lease, so the collection holds only the last minutes of linking.
+    """
+
+    def __init__(self, db: AsyncDatabase[dict[str, Any]], lease: timedelta = CLAIM_LEASE) -> None:
+        self.claims = db.customer_key_claims
+        self.lease = lease
+
+    @asynccontextmanager
+    async def holding(self, keys: Iterable[str]) -> AsyncIterator[None]:
+        """Claim ``keys`` for the block; ``Released`` raised in it gives them back (nothing was written)."""
+        wanted = sorted(set(keys))
+        if not wanted:
+            yield
+            return
+        holder, now = uuid.uuid4().hex, datetime.now(timezone.utc)
+        try:
+            await self.claims.insert_many([{"_id": k, "by": holder, "at": now} for k in wanted], ordered=True)
+        except BulkWriteError as exc:
+            errors = (exc.details or {}).get("writeErrors") or []
+            first = min((e["index"] for e in errors), default=len(wanted))
+            await self._release(wanted[:first], holder)  # ordered: the ones before the first error are ours
+            if not errors or any(e.get("code") != DUPLICATE_KEY for e in errors):
+                raise
+            await self._expire(wanted[first], now)
+            raise ConcurrentChange("an identity key is being linked by another writer") from None
+        try:
+            yield
+        except GaveUp as exc:
+            await self._release(wanted, holder)
+            raise exc.reason from None
+
+    async def prune(self, now: datetime) -> int:
+        """Drop claims older than the lease (their keys are linked, or their holder is gone); returns how many."""
+        return (await self.claims.delete_many(claims_older_than(now - self.lease))).deleted_count
+
+    async def _release(self, keys: list[str], holder: str) -> None:
+        if not keys:
+            return
+        try:
+            await self.claims.bulk_write([DeleteOne(claim_by(key, holder)) for key in keys], ordered=False)
+        except PyMongoError as exc:  # the lease frees them; the error that brought us here matters more
+            log.warning("identity key claims not released", keys=len(keys), error=repr(exc))
+
+    async def _expire(self, key: str, now: datetime) -> None:
+        """Take a claim over whose holder is gone (its lease ran out), so the next attempt can claim the key."""
+        claim = await self.claims.find_one(by_id(key))
+        if claim is not None and claim["at"] < now - self.lease:
+            await self.claims.delete_one(claim_by(key, claim["by"]))
+            log.warning("identity key claim expired and taken over", claimed_at=claim["at"].isoformat())
+
+
+class GaveUp(Exception):
+    """Raised inside ``KeyClaims.holding`` before any write: the claims are given back, ``reason`` raised."""
+
+    def __init__(self, reason: BaseException) -> None:
+        super().__init__(str(reason))
+        self.reason = reason
+
+
 class CustomerArchive:
     def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
         self.customers = db.customers
         self.keys = db.customer_keys
         self.properties = db.customer_properties
+        self.claims = KeyClaims(db)
         self._cache = _KeyCache()
+
+    @asynccontextmanager
+    async def linking(self, keys: dict[str, str]) -> AsyncIterator[None]:
+        """Hold the keys a decision is about to link, and check they are still unknown: else ``ConcurrentChange``.
+
+        The decision read the owners before; a key another writer linked since then
+        (to another customer) makes it stale, and the batch is decided again on fresh
+        owners. The claims outlive the block (``KeyClaims``), so nobody links the keys
+        elsewhere while its writes are under way or after they failed half-way.
+        """
+        async with self.claims.holding(keys):
+            if keys:
+                linked = {d["_id"]: str(d["customer_id"]) for d in await self.keys.find(by_ids(keys)).to_list()}
+                for key, customer_id in linked.items():
+                    self._cache.put(key, customer_id)
+                if any(customer_id != keys[key] for key, customer_id in linked.items()):
+                    raise GaveUp(ConcurrentChange("identity keys were linked to other customers meanwhile"))
+            yield
 
     async def find_or_create(
         self, identity: CallerIdentity, *, name: str | None, prop: dict[str, Any] | None, seen_at: datetime
@@ -115,11 +235,11 @@ class CustomerArchive:
         The strongest key already known decides the customer (``customer_for``); keys not
         yet known are linked to it. ``record`` writes the customer before its keys, so a
         process dying in between never leaves a key naming a customer that does not
-        exist (the batch path trusts a known key). Concurrent creators of one new caller
-        agree: the new id is derived from the strongest key; a key linked elsewhere
-        meanwhile (``ConcurrentChange``) means reading the owners again.
+        exist (the batch path trusts a known key). The keys are linked all or none
+        (``linking``); one claimed or linked by another writer meanwhile
+        (``ConcurrentChange``) means reading the owners again, after a short wait.
         """
-        for _ in range(5):
+        async def attempt() -> str:
             owners = await self.owners(identity.keys)
             customer_id = customer_for(identity, owners)
             # Inserted when new, and again for a known caller: a customer a key names is healed if it is missing.
@@ -129,12 +249,13 @@ class CustomerArchive:
             if prop:
                 prop_id = "|".join([customer_id, prop["project"], prop.get("building") or "", prop.get("unit") or ""])
                 props.append({"_id": prop_id, "customer_id": customer_id, **prop, "since": seen_at})
-            try:
+            async with self.linking(keys):
                 await self.record(customers, keys, props)
-            except ConcurrentChange:  # the keys we found unlinked were not cached: reading again sees their owner
-                continue
             return customer_id
-        raise ConcurrentChange("the caller's identity keys kept being linked to other customers")
+
+        # A key claimed or linked by another writer: read the owners again once it is done (claims are brief).
+        return await retry(attempt, initial_s=0.02, max_s=1.0, attempts=12,
+                           retry_on=lambda exc: isinstance(exc, ConcurrentChange))
 
     async def owners(self, keys: Iterable[str]) -> dict[str, str]:
         """The customer of each identity key that has one: cached ones from memory, the rest in one read."""
@@ -155,10 +276,10 @@ class CustomerArchive:
     async def record(self, customers: list[Customer], keys: dict[str, str], properties: list[dict[str, Any]]) -> None:
         """Write a batch's new customers, then their identity keys, then property links, each in one bulk insert.
 
-        Customers go first: a key that exists names a customer that exists. A key taken
-        meanwhile by another instance for another customer (two instances racing on one
-        new caller agree, as the new id is derived from the strongest key) means this
-        batch decided on stale owners: ``ConcurrentChange``, and the batch is retried.
+        Customers go first: a key that exists names a customer that exists. Called within
+        ``linking(keys)``, which makes sure no other writer links these keys meanwhile;
+        a key found taken anyway (a claim taken over after its lease) still raises
+        ``ConcurrentChange`` rather than pass a stale decision.
         """
         await insert_new(self.customers, [c.to_doc() for c in customers])
         taken, _ = await asyncio.gather(insert_new(self.keys, [{"_id": k, "customer_id": c} for k, c in keys.items()]),
