@@ -14,7 +14,7 @@ from kefu_kit.logging import get_logger
 
 from .domain.sla import Deadlines
 
-log = get_logger("kefu.routing.calendar")
+LOGGER = "kefu.routing.calendar"
 
 
 class CalendarGaps:
@@ -29,6 +29,8 @@ class CalendarGaps:
         for year in due.missing_years:
             self.missing.labels(year=str(year)).inc()
         if due.missing_years:
-            log.warning("calendar_year_missing", case_id=case_id, years=list(due.missing_years), rule=due.rule,
-                        respond_by=due.respond_by.isoformat(), resolve_by=due.resolve_by.isoformat())
+            # a logger per warning (rare), not one cached at import: it follows the logging set up when it warns
+            get_logger(LOGGER).warning(
+                "calendar_year_missing", case_id=case_id, years=list(due.missing_years), rule=due.rule,
+                respond_by=due.respond_by.isoformat(), resolve_by=due.resolve_by.isoformat())
         return due
