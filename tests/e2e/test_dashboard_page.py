@@ -24,6 +24,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
+from selenium.common.exceptions import StaleElementReferenceException
 
 from support.routing_api import Tokens
 
@@ -68,8 +69,14 @@ def sign_in(driver: WebDriver, url: str, token: str) -> None:
 
 async def until(driver: WebDriver, condition, what: str) -> None:
     """Wait for a page condition without blocking the event loop (the test publishes meanwhile)."""
+    def holds(d: WebDriver) -> bool:
+        try:
+            return bool(condition(d))
+        except StaleElementReferenceException:  # the live page re-rendered what the check was reading: look again
+            return False
+
     for _ in range(WAIT_S * 5):
-        if await asyncio.to_thread(condition, driver):
+        if await asyncio.to_thread(holds, driver):
             return
         await asyncio.sleep(0.2)
     raise AssertionError(f"{what}: not on the page after {WAIT_S}s")
