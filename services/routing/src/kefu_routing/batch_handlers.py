@@ -94,6 +94,8 @@ class BatchHandlers:
             await r.parking.apply_for(r, [c["_id"] for c in cases], self.now())
 
     async def cases_followed_up(self, batch: Batch[CaseFollowedUp]) -> None:
+        await self._parked_first(batch)
+
         async def one(item: Item[CaseFollowedUp]) -> None:
             try:
                 await reactions.follow_up(item.event, self.r, self.now())
@@ -103,6 +105,8 @@ class BatchHandlers:
         await for_each_key(batch.items, _by_kafka_key, one, concurrency=self.concurrency)
 
     async def surveys_answered(self, batch: Batch[SurveyAnswered]) -> None:
+        await self._parked_first(batch)
+
         async def one(item: Item[SurveyAnswered]) -> None:
             try:
                 await reactions.survey_answered(item.event, self.r, self.now())
@@ -111,6 +115,12 @@ class BatchHandlers:
                 await self._park_or_reject(batch, SURVEY_ANSWERED, item.event.case_id, item, exc)
 
         await for_each_key(batch.items, _by_kafka_key, one, concurrency=self.concurrency)
+
+    async def _parked_first(self, batch: Batch[Any]) -> None:
+        """Events parked for the batch's cases that exist by now go first: they are older than the batch's."""
+        ids = [e.case_id for e in batch.events_in if e.case_id]
+        if self.r.parking is not None and ids:
+            await self.r.parking.apply_for(self.r, ids, self.now())
 
     async def _park_or_reject(self, batch: Batch[Any], topic: str, case_id: str, item: Item[Any],
                               exc: NotFound) -> None:

@@ -16,6 +16,8 @@ the one in-order delivery gives (the same level, the same follow-ups, one
   changes nothing the second time.
 * The race "case created between the not-found and the park": after parking, the
   parker looks for the case again and applies what is parked if it exists now.
+* A batch of follow-ups or answers first applies what is parked for its cases (one read):
+  a newer event about a case that appeared since must not overtake the older parked ones.
 * A parked event whose case never appears is dead-lettered after ``max_age`` by a
   periodic loop (``expire``), with an error that says so; before that, the loop
   applies instead what finds its case by then (a process that died between
@@ -31,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from kefu_contracts import CASE_FOLLOWED_UP, SURVEY_ANSWERED, TOPICS, Event
 from kefu_kit import get_logger, is_transient
+from kefu_kit.aggregates import NotFound
 from kefu_kit.batches import Item, for_each_key
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
@@ -120,7 +123,7 @@ class Parking:
             await self.apply_for(r, [case_id], now)
 
     async def apply_for(self, r: "Routing", case_ids: list[str], now: datetime) -> int:
-        """Apply the events parked for ``case_ids`` (cases that exist), each case's in order; delete them."""
+        """Apply the events parked for those of ``case_ids`` that exist, each case's in order; delete them."""
         groups = by_case(await self.store.for_cases(case_ids))
         if not groups:
             return 0
@@ -137,6 +140,8 @@ class Parking:
         event = TOPICS[doc["topic"]].model.model_validate_json(doc["record"]["value"])
         try:
             await APPLY[doc["topic"]](event, r, now)
+        except NotFound:
+            return  # its case is not there (yet): it stays parked
         except Exception as exc:
             if is_transient(exc):
                 raise  # the caller's batch is retried; the event stays parked
