@@ -151,3 +151,16 @@ async def test_the_lists_page_in_the_store(mongo, namespace):
         assert (await c.get(f"/members/{ids[1]}/redemptions", params={"cursor": "x"})).status_code == 422
         spec = (await c.get("/openapi.json")).json()
         assert "X-Next-Cursor" in spec["paths"]["/members/{member_id}/points"]["get"]["responses"]["200"]["headers"]
+
+
+async def test_parked_answers_are_found_by_member_and_expired_by_age(mongo, namespace):
+    from kefu_membership.adapters.parked import ensure_parked_indexes, parked_before, parked_of
+
+    db = mongo[f"{namespace}_kefu_membership"]
+    await ensure_parked_indexes(db)
+    await db.parked_answers.insert_many([
+        {"_id": f"answered-{i}", "member_id": f"M{i % 40:012X}", "occurred_at": T0 + timedelta(minutes=i),
+         "parked_at": T0 + timedelta(minutes=2 * i), "event": b"{}"} for i in range(400)])
+    await assert_indexed(db.parked_answers, parked_of(f"M{7:012X}"))
+    await assert_indexed(db.parked_answers, parked_before(T0 + timedelta(hours=1)), limit=500)
+    await assert_indexed(db.parked_answers, by_id("answered-3"))

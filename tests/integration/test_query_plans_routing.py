@@ -68,6 +68,11 @@ async def db(mongo, namespace):
     await db.timers.insert_many([
         {"_id": f"case-{i:04d}|resolve|x", "case_id": f"case-{i:04d}", "which": "resolve",
          "due_at": NOW + timedelta(minutes=10 * (i - 20))} for i in range(600)])
+    await db.parked.insert_many([
+        {"_id": f"followup-{i}", "aggregate_id": f"case-{i % 150:04d}", "topic": "case.followed_up",
+         "occurred_at": NOW - timedelta(minutes=i), "parked_at": NOW - timedelta(minutes=3 * i),
+         "record": {"topic": "x", "partition": 0, "offset": i, "key": None, "value": b"{}", "headers": []}}
+        for i in range(600)])
     await db.vip_customers.insert_many([
         {"_id": f"cust-{i}", "vip": i % 2 == 0, "tier": "gold", "event_id": f"e{i}", "at": NOW} for i in range(200)])
     return db
@@ -146,3 +151,12 @@ async def test_vips_and_routing_meta_are_point_reads(db):
 
 async def test_a_batch_reads_the_cases_it_refers_to_by_their_ids(db):
     await assert_indexed(db.cases, q.cases_by_ids([f"case-{i:04d}" for i in range(0, 600, 7)]))
+
+
+async def test_parked_events_are_found_by_their_cases_expired_by_age_and_deleted_by_id(db):
+    await assert_indexed(db.parked, q.parked_for([f"case-{i:04d}" for i in range(0, 150, 3)]),
+                         index=name_of("parked", ["aggregate_id"]))
+    await assert_indexed(db.parked, q.parked_for(["case-0007"]), index=name_of("parked", ["aggregate_id"]))
+    await assert_indexed(db.parked, q.parked_before(NOW - timedelta(days=1)), limit=500,
+                         index=name_of("parked", ["parked_at"]))
+    await assert_indexed(db.parked, q.parked("followup-3"))

@@ -10,7 +10,7 @@ events past their end, and the member review (points expiry, tiers by years).
 from __future__ import annotations
 
 import tomllib
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from fastapi import FastAPI
 from kefu_contracts import (
@@ -24,8 +24,10 @@ from kefu_contracts import (
     SurveyAnswered,
 )
 from kefu_kit import ServiceKit, subscriber_options
+from prometheus_client import Counter, Gauge
 
 from . import activities, earning, joining, review
+from .adapters.parked import ParkedAnswers, ensure_parked_indexes
 from .adapters.store import ActivityStore, Benefits, Ledger, MemberStore, Referrals, ensure_indexes
 from .api import build_router
 from .context import Club
@@ -40,6 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     kit = ServiceKit(settings, stats=("members", "points", "activities", "redemptions"))
     kit.on_startup(ensure_indexes)
+    kit.on_startup(ensure_parked_indexes)
     publish = kit.publisher(*PUBLISHES)
 
     club = Club(
@@ -49,7 +52,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         benefits=Benefits(kit.db),
         referrals=Referrals(kit.db),
         event_minutes=settings.event_duration_minutes,
+        parked=ParkedAnswers(kit.db),
+        parked_max_age=timedelta(seconds=settings.parked_max_age_s),
     )
+    parked_now = Gauge("kefu_membership_parked_answers", "Survey answers waiting for their owner to join",
+                       registry=kit.registry)
+    parked_expired = Counter("kefu_membership_parked_expired",
+                             "Parked survey answers whose owner never joined (no points)", registry=kit.registry)
     if settings.tiers_file:
         club.tiers = parse_tier_table(tomllib.loads(settings.tiers_file.read_text(encoding="utf-8")))
     if settings.points_file:
@@ -66,7 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @kit.broker.subscriber(settings.topics(SURVEY_ANSWERED), **group)
     async def on_survey_answered(event: SurveyAnswered) -> None:
-        """An answered return visit or survey earns points (once per answer)."""
+        """An answered return visit or survey earns points (once per answer; before its owner joined: held)."""
         await earning.survey_answered(club, event, now())
 
     async def relay() -> None:
@@ -79,7 +88,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def review_members() -> None:
         await review.review_members(club, now())
 
+    async def expire_parked() -> None:
+        expired, still = await earning.expire_parked(club, now())
+        parked_expired.inc(expired)
+        parked_now.set(still)
+
     kit.every("outbox-relay", settings.relay_interval_s, relay)
+    kit.every("parked-answers", settings.parked_check_interval_s, expire_parked)
     kit.every("close-community-events", settings.close_interval_s, close_due)
     kit.every("member-review", settings.review_interval_s, review_members)
     app = kit.app([build_router(club)], title="kefu membership")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
+from .adapters.parked import ParkedAnswers
 from .adapters.store import ActivityStore, Benefits, Ledger, MemberStore, Referrals
 from .domain.points import EarnRules, default_earn_rules
 from .domain.tiers import TierTable, default_tier_table
@@ -35,3 +37,6 @@ class Club:
     tiers: TierTable = field(default_factory=default_tier_table)
     rules: EarnRules = field(default_factory=default_earn_rules)
     event_minutes: int = 120
+    # answers that came before their owner joined (``earning``); None: not held, a non-member earns nothing at once
+    parked: ParkedAnswers | None = None
+    parked_max_age: timedelta = timedelta(days=1)

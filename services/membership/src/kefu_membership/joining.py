@@ -16,6 +16,7 @@ from kefu_contracts import MEMBER_JOINED, Contact, MemberJoined, PropertyHandedO
 from kefu_kit import get_logger
 from kefu_kit.aggregates import Change
 
+from . import earning
 from .context import Cause, Club
 from .domain.members import add_property, member_id_for
 from .standing import reading, retier
@@ -47,8 +48,14 @@ async def join(
         member, created = await club.members.create(state, [joined, *tier_events])
         if created:
             log.info("member joined", member_id=member_id, source=source, tier=state["tier"])
+            if await earning.apply_parked(club, member_id, now):
+                member = await club.members.get(member_id) or member
             return member, True
-    return await add_properties(club, member_id, properties, cause, now), False
+    member = await add_properties(club, member_id, properties, cause, now)
+    # a redelivered join may follow one that died before applying the answers parked for the member
+    if await earning.apply_parked(club, member_id, now):
+        member = await club.members.get(member_id) or member
+    return member, False
 
 
 async def add_properties(

@@ -19,5 +19,8 @@ class Settings(ServiceSettings):
         3600.0, gt=0, description="how often members are reviewed: points expiry (once per month) and tier by years")
     close_interval_s: float = Field(60.0, gt=0, description="how often community events past their end are closed")
     relay_interval_s: float = Field(5.0, gt=0, description="how often interrupted changes' events are relayed")
+    parked_max_age_s: float = Field(
+        86400.0, gt=0, description="how long a survey answer of a non-member waits for them to join before it earns nothing")
+    parked_check_interval_s: float = Field(60.0, gt=0, description="how often parked survey answers are expired")
     event_duration_minutes: int = Field(
         120, ge=1, description="how long a community event lasts when its creator does not say")

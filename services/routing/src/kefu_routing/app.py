@@ -24,6 +24,7 @@ from kefu_contracts import (
 from kefu_kit import Batch, ServiceKit, subscribe_batches
 
 from . import upkeep
+from .adapters.parked import ParkedStore
 from .adapters.store import CaseRepository, GroupRepository, RecentReports, TimerStore, VipStore, ensure_indexes
 from .api import build_router
 from .batch_handlers import BatchHandlers
@@ -34,6 +35,7 @@ from .domain.calendar import load_calendar
 from .domain.complaints import GroupPolicy
 from .domain.sla import parse_sla_table
 from .domain.workload import parse_roster
+from .parking import Parking
 from .settings import Settings
 
 PUBLISHES = (CASE_ASSIGNED, CASE_STATUS_CHANGED, COMPLAINT_ESCALATED, COMPLAINT_GROUP_CHANGED, REPAIR_COMPLETED)
@@ -56,6 +58,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         repeat_window=timedelta(days=settings.repeat_window_days),
     )
     r.workload_refresh = timedelta(seconds=settings.workload_refresh_s)
+    r.parking = Parking(ParkedStore(kit.db), kit.registry, kit.guard.dead_letter_record,
+                        timedelta(seconds=settings.parked_max_age_s), settings.batch_concurrency)
     if settings.sla_file:
         r.sla = parse_sla_table(tomllib.loads(settings.sla_file.read_text(encoding="utf-8")))
     if settings.calendar_file or settings.calendar_years_dir:
@@ -79,7 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @subscribe_batches(kit, CASE_FOLLOWED_UP, **batches)
     async def on_case_followed_up(batch: Batch[CaseFollowedUp]) -> None:
-        """More contacts about open cases."""
+        """More contacts about open cases (one that comes before its case waits for it: ``parking``)."""
         await handlers.cases_followed_up(batch)
 
     @subscribe_batches(kit, SURVEY_ANSWERED, **batches)
@@ -105,6 +109,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def prune_reports() -> None:
         await upkeep.prune_reports(r, now())
 
+    async def expire_parked() -> None:
+        assert r.parking is not None
+        await r.parking.expire(r, now())
+
     async def backfill(_db) -> None:
         await r.cases.backfill()
 
@@ -113,6 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     kit.every("groups-close", settings.group_close_interval_s, close_groups)
     kit.every("recent-reports-prune", settings.report_prune_interval_s, prune_reports)
     kit.every("outbox-relay", settings.relay_interval_s, relay)
+    kit.every("parked-expiry", settings.parked_check_interval_s, expire_parked)
     app = kit.app([build_router(r)], title="kefu routing")
     app.state.routing = r
     app.state.tokens = tokens

@@ -17,7 +17,14 @@ writes what it can in one go:
    (after every case exists: a report can name a group's lead case);
 3. group complaints (群诉), keyed by building and category: a building's cases
    one after the other (they would all race for the same group), buildings
-   concurrently.
+   concurrently;
+4. the events that came before their case (follow-ups, survey answers: other
+   topics, so no order against ``case.opened``), parked until now (``parking``),
+   applied to each case in their order, once, in one read for the batch. Last, so
+   they find the case as in-order delivery would have: assigned, grouped.
+
+A follow-up or an answer whose case does not exist yet is parked, not
+dead-lettered: it is a normal race, not bad input.
 
 Events still go out through the aggregate store, which publishes right after its
 claim and keeps them in its outbox until Kafka acknowledged them: deferring them
@@ -32,7 +39,14 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from kefu_contracts import CaseFollowedUp, CaseOpened, MemberTierChanged, SurveyAnswered
+from kefu_contracts import (
+    CASE_FOLLOWED_UP,
+    SURVEY_ANSWERED,
+    CaseFollowedUp,
+    CaseOpened,
+    MemberTierChanged,
+    SurveyAnswered,
+)
 from kefu_kit.aggregates import NotFound
 from kefu_kit.batches import Batch, Item, for_each_key
 
@@ -76,21 +90,45 @@ class BatchHandlers:
 
         await for_each_key(grouped, building_group_key, group,  # type: ignore[arg-type]
                            concurrency=self.concurrency)
+        if r.parking is not None:  # redeliveries too: a crash may have come between the create and this
+            await r.parking.apply_for(r, [c["_id"] for c in cases], self.now())
 
     async def cases_followed_up(self, batch: Batch[CaseFollowedUp]) -> None:
+        await self._parked_first(batch)
+
         async def one(item: Item[CaseFollowedUp]) -> None:
             try:
                 await reactions.follow_up(item.event, self.r, self.now())
-            except NotFound as exc:  # as one at a time: dead-lettered (handler_error), the batch goes on
-                batch.reject(item, exc)
+            except NotFound as exc:
+                await self._park_or_reject(batch, CASE_FOLLOWED_UP, item.event.case_id, item, exc)
 
         await for_each_key(batch.items, _by_kafka_key, one, concurrency=self.concurrency)
 
     async def surveys_answered(self, batch: Batch[SurveyAnswered]) -> None:
+        await self._parked_first(batch)
+
         async def one(item: Item[SurveyAnswered]) -> None:
-            await reactions.survey_answered(item.event, self.r, self.now())
+            try:
+                await reactions.survey_answered(item.event, self.r, self.now())
+            except NotFound as exc:
+                assert item.event.case_id  # an answer without a case is not about one: never NotFound
+                await self._park_or_reject(batch, SURVEY_ANSWERED, item.event.case_id, item, exc)
 
         await for_each_key(batch.items, _by_kafka_key, one, concurrency=self.concurrency)
+
+    async def _parked_first(self, batch: Batch[Any]) -> None:
+        """Events parked for the batch's cases that exist by now go first: they are older than the batch's."""
+        ids = [e.case_id for e in batch.events_in if e.case_id]
+        if self.r.parking is not None and ids:
+            await self.r.parking.apply_for(self.r, ids, self.now())
+
+    async def _park_or_reject(self, batch: Batch[Any], topic: str, case_id: str, item: Item[Any],
+                              exc: NotFound) -> None:
+        """Its case is not here yet: park it; without parking (a tool's Routing), dead-letter it as before."""
+        if self.r.parking is None:
+            batch.reject(item, exc)
+            return
+        await self.r.parking.park(self.r, topic, case_id, item, self.now())
 
     async def tiers_changed(self, batch: Batch[MemberTierChanged]) -> None:
         async def one(item: Item[MemberTierChanged]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from .adapters.store import CaseRepository, GroupRepository, RecentReports, TimerStore, VipStore
 from .calendar_gaps import CalendarGaps
@@ -14,6 +15,9 @@ from .domain.complaints import ComplaintPolicy, GroupPolicy, default_complaint_p
 from .domain.sla import Deadlines, SlaTable, deadlines, default_sla_table
 from .domain.warranty import WarrantyPolicy, default_warranty_policy
 from .domain.workload import choose_assignee, default_roster
+
+if TYPE_CHECKING:
+    from .parking import Parking
 
 
 @dataclass
@@ -63,6 +67,8 @@ class Routing:
     workload: Workload = field(default_factory=Workload)
     workload_refresh: timedelta = timedelta(seconds=30)
     calendar_gaps: CalendarGaps = field(default_factory=CalendarGaps)
+    # events that came before their case (``parking``); None: not held (tools that only open cases)
+    parking: "Parking | None" = None
 
     def deadlines(
         self, case_id: str, kind: str, level: int, urgent_flags: Sequence[str], opened_at: datetime,

@@ -32,6 +32,9 @@ async def open_case(event: CaseOpened, r: Routing, now: datetime) -> dict[str, A
     await schedule_deadlines(case, r)
     if needs_group_check(case, r):
         await detect_group(case, r, now)
+    if r.parking is not None:  # events about it that came first, applied after it is whole (as in order)
+        await r.parking.apply_for(r, [case["_id"]], now)
+        case = await r.cases.get(case["_id"]) or case
     return case
 
 

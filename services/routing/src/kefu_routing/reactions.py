@@ -107,10 +107,7 @@ async def survey_answered(event: SurveyAnswered, r: Routing, now: datetime) -> N
             events.append(status_changed(case, previous, "surveys", now, event.event_id, "return visit: satisfied"))
         return Change(case, events)
 
-    try:
-        case = await r.cases.mutate(event.case_id, change)
-    except NotFound:
-        return
+    case = await r.cases.mutate(event.case_id, change)  # NotFound: the answer came first; the caller parks it
     await schedule_deadlines(case, r)
 
 

@@ -36,6 +36,11 @@ class Settings(ServiceSettings):
     staff_file: Path | None = Field(None, description="TOML staff roster replacing the shipped staff.toml")
     workload_refresh_s: float = Field(30.0, gt=0, description="how often open-case counts per person are recounted")
 
+    parked_max_age_s: float = Field(
+        86400.0, gt=0, description="how long an event that came before its case waits for it before it is dead-lettered")
+    parked_check_interval_s: float = Field(
+        60.0, gt=0, description="how often parked events are checked for expiry (and the parked gauge is set)")
+
     batch_max_records: int = Field(
         500, ge=1, le=10_000, description="most records of one topic handled in one batch")
     batch_timeout_ms: int = Field(20, ge=1, description="how long a poll for a batch waits when none is buffered")

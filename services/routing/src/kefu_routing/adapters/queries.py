@@ -64,6 +64,8 @@ INDEXES: dict[str, list[IndexModel]] = {
                     ("opened_at", ASCENDING)]),
         IndexModel([("opened_at", ASCENDING)]),
     ],
+    # events that arrived before their case: found by the case when it appears, expired by age
+    "parked": [IndexModel([("aggregate_id", ASCENDING)]), IndexModel([("parked_at", ASCENDING)])],
 }
 
 
@@ -143,3 +145,19 @@ def vip_not_newer_than(customer_id: str, at: datetime) -> dict[str, Any]:
 
 def meta(name: str) -> dict[str, Any]:
     return {"_id": name}
+
+
+# --- parked events (arrived before their case) ---------------------------------------------------
+
+def parked_for(case_ids: list[str]) -> dict[str, Any]:
+    """The events parked for any of ``case_ids`` (a batch of new cases asks once): ``$in`` on the index's field."""
+    return {"aggregate_id": {"$in": case_ids}}
+
+
+def parked_before(cutoff: datetime) -> dict[str, Any]:
+    """Parked events older than ``cutoff``: their case did not appear in time (index on ``parked_at``)."""
+    return {"parked_at": {"$lt": cutoff}}
+
+
+def parked(event_id: str) -> dict[str, Any]:
+    return {"_id": event_id}

@@ -8,6 +8,7 @@
 * ``vip_customers``: who is a VIP owner, learned from membership's events.
 * ``recent_reports``: the last weeks' cases, for repeat and group checks (pruned).
 * ``routing_meta``: routing's own marks (the oldest case, one-off backfills done).
+* ``parked``: events that came before their case, until it appears (``adapters.parked``).
 
 Every filter comes from ``queries`` and is served by an index made at startup.
 """
