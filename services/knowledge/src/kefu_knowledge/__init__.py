@@ -1,0 +1,1 @@
+"""kefu knowledge: the standard knowledge base (articles) and the case library built from closed cases."""
