@@ -6,6 +6,7 @@ tests share one Kafka and one store without seeing each other's data.
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import ExitStack
@@ -16,8 +17,12 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from pymongo import AsyncMongoClient
 
+from support import auth as test_auth
 from support.infra import Infra, drop_namespace, start_infra
 from support.services import ServiceProcess
+
+# Every service a test starts (a process inherits this environment) or builds in-process knows the suite's people.
+os.environ["KEFU_TOKENS"] = test_auth.env()
 
 
 @pytest.fixture(scope="session")

@@ -41,14 +41,16 @@ PY
 
 up() {
     [[ -x $PY ]] || { echo "services: no .venv; run 'make setup' first" >&2; exit 1; }
-    if [[ -z ${KEFU_ROUTING_TOKENS:-} ]]; then
-        # routing's API needs tokens: local runs get dev tokens (hashes here, tokens in dev-tokens.txt)
+    if [[ -z ${KEFU_TOKENS:-} ]]; then
+        # every API needs tokens: local runs get dev tokens, one per role and department
+        # (hashes in dev-tokens.json for the services, the tokens themselves in dev-tokens.txt for people)
+        if [[ ! -f $STACK_DIR/dev-tokens.txt ]] || ! grep -q '^relations=' "$STACK_DIR/dev-tokens.txt"; then
+            rm -f "$STACK_DIR/dev-tokens.json" "$STACK_DIR/dev-tokens.txt"   # made before every role had one
+        fi
         "$PWD/.venv/bin/kefu" dev-tokens "$STACK_DIR/dev-tokens"
-        KEFU_ROUTING_TOKENS=$(cat "$STACK_DIR/dev-tokens.json")
-        export KEFU_ROUTING_TOKENS
+        KEFU_TOKENS=$(cat "$STACK_DIR/dev-tokens.json")
+        export KEFU_TOKENS
     fi
-    # the dashboard serves the same people with the same roles: the same tokens unless told otherwise
-    export KEFU_DASHBOARD_TOKENS=${KEFU_DASHBOARD_TOKENS:-$KEFU_ROUTING_TOKENS}
     # the demo's messages to owners and staff go to a file (no SMS gateway here)
     export KEFU_FILE_PROVIDER_PATH=${KEFU_FILE_PROVIDER_PATH:-$LOG_DIR/notifications-sent.jsonl}
     for s in $SERVICES; do
@@ -66,7 +68,7 @@ up() {
         done
         printf 'services: %-13s http://127.0.0.1:%s  (health /health, metrics /metrics, log %s)\n' "$s" "$port" "$LOG_DIR/$s.log"
     done
-    [[ -f $STACK_DIR/dev-tokens.txt ]] && echo "services: tokens for the routing API and the dashboard page (Authorization: Bearer ...) in $STACK_DIR/dev-tokens.txt"
+    [[ -f $STACK_DIR/dev-tokens.txt ]] && echo "services: API tokens, one per role (Authorization: Bearer ...), in $STACK_DIR/dev-tokens.txt"
     return 0
 }
 

@@ -22,7 +22,7 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from faststream.kafka.annotations import KafkaMessage
 from kefu_kit import ServiceKit, subscriber_options
-from kefu_kit.auth import TokenBook, principal
+from kefu_kit.auth import principal, public
 from kefu_kit.lag import LagCollector, LagMonitor, kefu_groups_prefix
 
 from .api import build_router
@@ -43,7 +43,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     kit.on_startup(ensure_indexes)
     store = CaseStore(kit.db)
     hub = FeedHub(store, timedelta(seconds=settings.feed_overlap_s))
-    tokens = TokenBook(settings.dashboard_tokens)
 
     @kit.broker.subscriber(*(settings.topics(t) for t in CONSUMED), **subscriber_options(settings),
                            partition_assignment_strategy=(RangePartitionAssignor,),
@@ -69,14 +68,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     report = report_router(*store_sources(store.cases, store.answers), principal)
     app = kit.app([api, report, _page_router()], title="kefu dashboard")
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
-    app.state.tokens = tokens
     return app
 
 
 def _page_router() -> APIRouter:
     router = APIRouter(tags=["page"])
 
-    @router.get("/", include_in_schema=False)
+    @router.get("/", include_in_schema=False,
+                openapi_extra=public("the page's HTML and script; its data comes from the API, with the user's token"))
     async def page() -> FileResponse:
         return FileResponse(str(STATIC / "index.html"), headers={"Cache-Control": "no-cache"})
 

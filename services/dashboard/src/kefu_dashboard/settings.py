@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from kefu_kit import ServiceSettings
-from kefu_kit.auth import parse_tokens
-from pydantic import Field, field_validator
+from pydantic import Field
 
 
 class Settings(ServiceSettings):
     service: ClassVar[str] = "dashboard"
     default_http_port: ClassVar[int] = 8106
 
-    dashboard_tokens: list[dict[str, Any]] = Field(
-        default_factory=list,
-        description="API tokens as JSON: [{token_sha256, role, department?, name}] (create with `kefu token`)",
-    )
     feed_poll_s: float = Field(1.0, gt=0, description="how often each instance looks for new live-feed entries")
     feed_overlap_s: float = Field(
         10.0, ge=0, description="how far back each feed poll looks again (instances' clocks, slow inserts)")
@@ -28,4 +23,3 @@ class Settings(ServiceSettings):
         30.0, gt=0, description="how often the consumer lag of kefu's groups is sampled (/api/lag, /metrics)")
     stream_keepalive_s: float = Field(15.0, gt=0, description="comment sent on an idle live stream so proxies keep it")
 
-    _tokens_from_json = field_validator("dashboard_tokens", mode="before")(parse_tokens)

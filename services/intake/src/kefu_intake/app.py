@@ -1,6 +1,8 @@
 """Composition root of the intake service: its broker, store, subscriptions and routes."""
 
 from __future__ import annotations
+from fastapi import Depends
+from kefu_kit.auth import Role, public, require
 
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
@@ -97,7 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     customers = APIRouter(prefix="/customers", tags=["customer archive"])
 
-    @customers.get("/{customer_id}")
+    @customers.get("/{customer_id}", dependencies=[Depends(require(Role.HOTLINE_AGENT, Role.COMPLAINT_SPECIALIST, Role.DEPARTMENT_STAFF, Role.AFTERSALES_SUPERVISOR, Role.CUSTOMER_RELATIONS, Role.CS_MANAGER, Role.CS_GENERAL_MANAGER))])
     async def customer_profile(
         customer_id: str, limit: int = Query(50, ge=1, le=500), skip: int = Query(0, ge=0)
     ) -> dict[str, Any]:
@@ -110,7 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     properties = APIRouter(prefix="/property-register", tags=["property register"])
 
-    @properties.put("")
+    @properties.put("", dependencies=[Depends(require(Role.OPS, Role.CUSTOMER_RELATIONS, Role.CS_MANAGER))])
     async def put_register(entries: list[RegisterEntry]) -> dict[str, int]:
         """Record handover dates (交付); routing decides warranty from them, the club welcomes owners."""
         for e in entries:
@@ -136,7 +138,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 handed_over += 1
         return {"recorded": len(entries), "handed_over": handed_over}
 
-    @properties.get("")
+    @properties.get("", dependencies=[Depends(require(Role.OPS, Role.CUSTOMER_RELATIONS, Role.CS_MANAGER, Role.CS_GENERAL_MANAGER))])
     async def get_register() -> list[dict[str, Any]]:
         return await register.entries.find().to_list()
 

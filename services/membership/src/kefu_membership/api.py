@@ -6,6 +6,8 @@ a tier too low for an offer → 403; too many concurrent writers → 503, retry)
 """
 
 from __future__ import annotations
+from fastapi import Depends
+from kefu_kit.auth import Role, public, require
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -127,7 +129,7 @@ def build_router(club: Club) -> APIRouter:
                 "joined_at": member["joined_at"], "source": member["source"], "tier": tier.id,
                 "tier_name": tier.name, "vip": tier.vip, "balance": points, "properties": member["properties"]}
 
-    @router.post("/members", tags=["members"], status_code=201)
+    @router.post("/members", tags=["members"], status_code=201, dependencies=[Depends(require(Role.CUSTOMER_RELATIONS))])
     async def apply(body: Application, response: Response) -> dict[str, Any]:
         """Join by application; an existing member gets the units added and a 200."""
         cause = Cause(f"application-{body.customer_id}", f"application-{body.customer_id}")
@@ -140,12 +142,12 @@ def build_router(club: Club) -> APIRouter:
             response.status_code = 200
         return await member_view(member["_id"])
 
-    @router.get("/members/{member_id}", tags=["members"])
+    @router.get("/members/{member_id}", tags=["members"], dependencies=[Depends(require(Role.HOTLINE_AGENT, Role.CUSTOMER_RELATIONS, Role.CS_MANAGER, Role.CS_GENERAL_MANAGER))])
     async def get_member(member_id: str) -> dict[str, Any]:
         """Profile, tier, points balance and properties."""
         return await member_view(member_id)
 
-    @router.get("/members/{member_id}/points", tags=["members"], responses=PAGE_RESPONSES)
+    @router.get("/members/{member_id}/points", tags=["members"], responses=PAGE_RESPONSES, dependencies=[Depends(require(Role.HOTLINE_AGENT, Role.CUSTOMER_RELATIONS, Role.CS_MANAGER, Role.CS_GENERAL_MANAGER))])
     async def points(member_id: str, response: Response, limit: int = Limit,
                      cursor: str | None = Cursor) -> dict[str, Any]:
         """The ledger, oldest first (a page of it), and the balance all of it sums to."""
@@ -153,7 +155,7 @@ def build_router(club: Club) -> APIRouter:
         entries = await _paged(response, club.ledger.page(member_id, cursor, limit))
         return {"member_id": member_id, "balance": member["balance"], "entries": entries}
 
-    @router.post("/members/{member_id}/referrals", tags=["members"], status_code=201)
+    @router.post("/members/{member_id}/referrals", tags=["members"], status_code=201, dependencies=[Depends(require(Role.CUSTOMER_RELATIONS))])
     async def refer(member_id: str, body: Referral, response: Response) -> dict[str, Any]:
         """A referred buyer signed (老带新): points once per contract (a repeat answers 200)."""
         async with _answers():
@@ -162,25 +164,25 @@ def build_router(club: Club) -> APIRouter:
             response.status_code = 200
         return doc
 
-    @router.post("/members/{member_id}/redemptions", tags=["benefits"], status_code=201)
+    @router.post("/members/{member_id}/redemptions", tags=["benefits"], status_code=201, dependencies=[Depends(require(Role.CUSTOMER_RELATIONS))])
     async def redeem(member_id: str, body: RedemptionRequest) -> dict[str, Any]:
         """Redeem an offer: a code, within the offer's limits, paid in points."""
         async with _answers():
             return await redeeming.redeem(club, member_id, body.offer_id, _now())
 
-    @router.get("/members/{member_id}/redemptions", tags=["benefits"], responses=PAGE_RESPONSES)
+    @router.get("/members/{member_id}/redemptions", tags=["benefits"], responses=PAGE_RESPONSES, dependencies=[Depends(require(Role.HOTLINE_AGENT, Role.CUSTOMER_RELATIONS, Role.CS_MANAGER, Role.CS_GENERAL_MANAGER))])
     async def redemptions(member_id: str, response: Response, limit: int = Limit,
                           cursor: str | None = Cursor) -> list[dict[str, Any]]:
         """The member's redemptions, oldest first."""
         await member_view(member_id)
         return await _paged(response, club.benefits.of_member(member_id, cursor, limit))
 
-    @router.post("/merchants", tags=["benefits"], status_code=201)
+    @router.post("/merchants", tags=["benefits"], status_code=201, dependencies=[Depends(require(Role.CUSTOMER_RELATIONS))])
     async def add_merchant(body: MerchantIn) -> dict[str, Any]:
         """An alliance merchant (联盟商家)."""
         return await redeeming.add_merchant(club, body.model_dump(), _now())
 
-    @router.post("/merchants/{merchant_id}/offers", tags=["benefits"], status_code=201)
+    @router.post("/merchants/{merchant_id}/offers", tags=["benefits"], status_code=201, dependencies=[Depends(require(Role.CUSTOMER_RELATIONS))])
     async def add_offer(merchant_id: str, body: OfferIn) -> dict[str, Any]:
         """An offer of a merchant, from a tier up, with limits per member and in total."""
         try:
@@ -190,7 +192,7 @@ def build_router(club: Club) -> APIRouter:
         async with _answers():
             return await redeeming.add_offer(club, merchant_id, body.model_dump(), _now())
 
-    @router.get("/merchants/{merchant_id}", tags=["benefits"], responses=PAGE_RESPONSES)
+    @router.get("/merchants/{merchant_id}", tags=["benefits"], responses=PAGE_RESPONSES, dependencies=[Depends(require(Role.HOTLINE_AGENT, Role.CUSTOMER_RELATIONS, Role.CS_MANAGER, Role.CS_GENERAL_MANAGER))])
     async def get_merchant(merchant_id: str, response: Response, limit: int = Limit,
                            cursor: str | None = Cursor) -> dict[str, Any]:
         """The merchant and its offers, oldest first (a page of them: the cursor pages the offers)."""
@@ -199,41 +201,41 @@ def build_router(club: Club) -> APIRouter:
             raise HTTPException(404, f"no merchant {merchant_id}")
         return {**merchant, "offers": await _paged(response, club.benefits.offers_of(merchant_id, cursor, limit))}
 
-    @router.post("/activities", tags=["activities"], status_code=201)
+    @router.post("/activities", tags=["activities"], status_code=201, dependencies=[Depends(require(Role.CUSTOMER_RELATIONS))])
     async def create_activity(body: ActivityIn) -> dict[str, Any]:
         """A community event (社区文化活动) with a capacity."""
         return _activity_view(await activities.create(
             club, body.title, body.project, body.starts_at, body.capacity, body.duration_minutes, _now()))
 
-    @router.get("/activities/{activity_id}", tags=["activities"])
+    @router.get("/activities/{activity_id}", tags=["activities"], dependencies=[Depends(require(Role.HOTLINE_AGENT, Role.CUSTOMER_RELATIONS, Role.CS_MANAGER, Role.CS_GENERAL_MANAGER))])
     async def get_activity(activity_id: str) -> dict[str, Any]:
         activity = await club.activities.get(activity_id)
         if activity is None:
             raise HTTPException(404, f"no activity {activity_id}")
         return _activity_view(activity)
 
-    @router.post("/activities/{activity_id}/signups", tags=["activities"])
+    @router.post("/activities/{activity_id}/signups", tags=["activities"], dependencies=[Depends(require(Role.HOTLINE_AGENT, Role.CUSTOMER_RELATIONS))])
     async def sign_up(activity_id: str, body: SignUp) -> dict[str, Any]:
         """Sign up: confirmed while places are free, else waitlisted."""
         async with _answers():
             activity = await activities.sign_up(club, activity_id, body.member_id, _now())
         return {"activity_id": activity_id, "member_id": body.member_id, "status": activities.status_of(activity, body.member_id)}
 
-    @router.delete("/activities/{activity_id}/signups/{member_id}", tags=["activities"])
+    @router.delete("/activities/{activity_id}/signups/{member_id}", tags=["activities"], dependencies=[Depends(require(Role.HOTLINE_AGENT, Role.CUSTOMER_RELATIONS))])
     async def cancel(activity_id: str, member_id: str) -> dict[str, Any]:
         """Cancel; the first waitlisted member moves up."""
         async with _answers():
             activity = await activities.cancel(club, activity_id, member_id, _now())
         return _activity_view(activity)
 
-    @router.post("/activities/{activity_id}/signups/{member_id}/checkin", tags=["activities"])
+    @router.post("/activities/{activity_id}/signups/{member_id}/checkin", tags=["activities"], dependencies=[Depends(require(Role.CUSTOMER_RELATIONS))])
     async def check_in(activity_id: str, member_id: str) -> dict[str, Any]:
         """A confirmed member arrived: points for attending."""
         async with _answers():
             activity = await activities.check_in(club, activity_id, member_id, _now())
         return {"activity_id": activity_id, "member_id": member_id, "status": activities.status_of(activity, member_id)}
 
-    @router.post("/activities/{activity_id}/close", tags=["activities"])
+    @router.post("/activities/{activity_id}/close", tags=["activities"], dependencies=[Depends(require(Role.CUSTOMER_RELATIONS))])
     async def close(activity_id: str) -> dict[str, Any]:
         """The event is over: attendees get the event-feedback survey."""
         async with _answers():

@@ -1,6 +1,8 @@
 """Notifications' HTTP API: delivery status of messages, and owners' channel preferences (OpenAPI at /docs)."""
 
 from __future__ import annotations
+from fastapi import Depends
+from kefu_kit.auth import Role, public, require
 
 from typing import Any, Literal
 
@@ -41,7 +43,7 @@ def message_view(message: dict[str, Any], outcomes: list[dict[str, Any]], next_d
 def build_router(store: NotificationStore) -> APIRouter:
     router = APIRouter()
 
-    @router.get("/notifications", tags=["notifications"], responses=PAGE_RESPONSES)
+    @router.get("/notifications", tags=["notifications"], responses=PAGE_RESPONSES, dependencies=[Depends(require(Role.HOTLINE_AGENT, Role.COMPLAINT_SPECIALIST, Role.CUSTOMER_RELATIONS, Role.CS_MANAGER, Role.CS_GENERAL_MANAGER, Role.OPS))])
     async def list_messages(
         response: Response,
         recipient: str | None = Query(None, description="e.g. department:engineering, role:cs_manager, customer:C1"),
@@ -65,7 +67,7 @@ def build_router(store: NotificationStore) -> APIRouter:
         # the stored status lags the outcomes by one write: a message settling right now is left out, not mislabelled
         return [v for v in views if status is None or v["status"] == status]
 
-    @router.get("/notifications/{message_id}", tags=["notifications"])
+    @router.get("/notifications/{message_id}", tags=["notifications"], dependencies=[Depends(require(Role.HOTLINE_AGENT, Role.COMPLAINT_SPECIALIST, Role.CUSTOMER_RELATIONS, Role.CS_MANAGER, Role.CS_GENERAL_MANAGER, Role.OPS))])
     async def get_message(message_id: str) -> dict[str, Any]:
         """One message: status (scheduled, sent, failed) and every attempt with its time and error."""
         message = await store.message(message_id)
@@ -75,14 +77,14 @@ def build_router(store: NotificationStore) -> APIRouter:
         pending = await store.pending_for([message_id])
         return message_view(message, outcomes[message_id], pending.get(message_id))
 
-    @router.get("/preferences/{customer_id}", tags=["preferences"])
+    @router.get("/preferences/{customer_id}", tags=["preferences"], dependencies=[Depends(require(Role.HOTLINE_AGENT, Role.CUSTOMER_RELATIONS, Role.CS_MANAGER))])
     async def get_preference(customer_id: str) -> dict[str, Any]:
         preference = await store.preference(customer_id)
         if preference is None:
             raise HTTPException(404, f"no preference for {customer_id}")
         return {"customer_id": customer_id, "channel": preference.get("channel"), "locale": preference["locale"]}
 
-    @router.put("/preferences/{customer_id}", tags=["preferences"])
+    @router.put("/preferences/{customer_id}", tags=["preferences"], dependencies=[Depends(require(Role.HOTLINE_AGENT, Role.CUSTOMER_RELATIONS, Role.CS_MANAGER))])
     async def put_preference(customer_id: str, body: PreferenceBody) -> dict[str, Any]:
         """Set how an owner wants to be told (applies to messages decided from now on)."""
         await store.set_preference(customer_id, body.model_dump())

@@ -29,7 +29,6 @@ from .adapters.store import CaseRepository, GroupRepository, RecentReports, Time
 from .api import build_router
 from .batch_handlers import BatchHandlers
 from .calendar_gaps import CalendarGaps
-from kefu_kit.auth import TokenBook
 from .context import Routing
 from .domain.calendar import load_calendar
 from .domain.complaints import GroupPolicy
@@ -68,7 +67,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.staff_file:
         r.workload.roster = parse_roster(
             tomllib.loads(settings.staff_file.read_text(encoding="utf-8")), r.rules.departments)
-    tokens = TokenBook(settings.routing_tokens)
 
     def now() -> datetime:
         return datetime.now(timezone.utc)
@@ -124,5 +122,4 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     kit.every("parked-expiry", settings.parked_check_interval_s, expire_parked)
     app = kit.app([build_router(r)], title="kefu routing")
     app.state.routing = r
-    app.state.tokens = tokens
     return app

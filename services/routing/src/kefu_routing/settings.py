@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from kefu_kit import ServiceSettings
-from kefu_kit.auth import parse_tokens
-from pydantic import Field, field_validator
+from pydantic import Field
 
 
 class Settings(ServiceSettings):
     service: ClassVar[str] = "routing"
     default_http_port: ClassVar[int] = 8102
 
-    routing_tokens: list[dict[str, Any]] = Field(
-        default_factory=list,
-        description="API tokens as JSON: [{token_sha256, role, department?, name}] (create with `kefu token`)",
-    )
     group_min_owners: int = Field(3, ge=2, description="distinct owners that make a group complaint (群诉)")
     group_window_hours: float = Field(72.0, gt=0, description="window in which their complaints must fall")
     group_kinds: list[str] = Field(
@@ -47,4 +42,3 @@ class Settings(ServiceSettings):
     batch_concurrency: int = Field(
         32, ge=1, le=500, description="cases (Kafka keys) of a batch handled at once; a key's events stay in order")
 
-    _tokens_from_json = field_validator("routing_tokens", mode="before")(parse_tokens)

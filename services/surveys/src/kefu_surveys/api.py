@@ -8,6 +8,8 @@
 """
 
 from __future__ import annotations
+from fastapi import Depends
+from kefu_kit.auth import Role, public, require
 
 from datetime import datetime, timezone
 from typing import Any, Literal
@@ -77,7 +79,7 @@ def build_router(r: Surveys) -> APIRouter:
         except answers.Conflict as exc:
             raise HTTPException(409, str(exc)) from exc
 
-    @router.get("/surveys", tags=["surveys"], responses=PAGE_RESPONSES)
+    @router.get("/surveys", tags=["surveys"], responses=PAGE_RESPONSES, dependencies=[Depends(require(Role.HOTLINE_AGENT, Role.COMPLAINT_SPECIALIST, Role.CUSTOMER_RELATIONS, Role.DATA_ANALYST, Role.CS_MANAGER, Role.CS_GENERAL_MANAGER))])
     async def list_surveys(response: Response, status: str | None = None, kind: str | None = None,
                            case_id: str | None = None, campaign_id: str | None = None,
                            limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
@@ -93,14 +95,14 @@ def build_router(r: Surveys) -> APIRouter:
             response.headers[NEXT_CURSOR] = next_cursor
         return found
 
-    @router.get("/surveys/{survey_id}", tags=["surveys"])
+    @router.get("/surveys/{survey_id}", tags=["surveys"], dependencies=[Depends(require(Role.HOTLINE_AGENT, Role.COMPLAINT_SPECIALIST, Role.CUSTOMER_RELATIONS, Role.DATA_ANALYST, Role.CS_MANAGER, Role.CS_GENERAL_MANAGER))])
     async def get_survey(survey_id: str) -> dict[str, Any]:
         survey = await r.surveys.get(survey_id)
         if survey is None:
             raise HTTPException(404, f"no survey {survey_id}")
         return {k: v for k, v in survey.items() if k not in HIDDEN}
 
-    @router.post("/surveys/{survey_id}/answers", tags=["surveys"], status_code=201)
+    @router.post("/surveys/{survey_id}/answers", tags=["surveys"], status_code=201, dependencies=[Depends(require(Role.HOTLINE_AGENT, Role.CUSTOMER_RELATIONS))])
     async def agent_answer(survey_id: str, body: AgentAnswer) -> dict[str, Any]:
         """An agent records the owner's answers from a phone return visit."""
         result = await _answer(lambda: answers.record(r, survey_id, body.fields(), f"agent:{body.agent_id}",
@@ -111,12 +113,12 @@ def build_router(r: Surveys) -> APIRouter:
             await r.customers.learn(survey["customer"]["customer_id"], contact, survey.get("project"))
         return result
 
-    @router.post("/surveys/{survey_id}/link", tags=["surveys"], status_code=201)
+    @router.post("/surveys/{survey_id}/link", tags=["surveys"], status_code=201, dependencies=[Depends(require(Role.HOTLINE_AGENT, Role.CUSTOMER_RELATIONS))])
     async def new_link(survey_id: str) -> dict[str, Any]:
         """A single-use answer link for the owner (the channel that sends the survey asks for it)."""
         return await _answer(lambda: answers.issue_link(r, survey_id, _now()))
 
-    @router.get("/s/{token}", tags=["owners"])
+    @router.get("/s/{token}", tags=["owners"], openapi_extra=public("the owner's single-use, expiring link: the token in the URL is the credential"))
     async def show_link(token: str) -> dict[str, Any]:
         """The questionnaire behind an owner's link."""
         async def show() -> dict[str, Any]:
@@ -125,16 +127,16 @@ def build_router(r: Surveys) -> APIRouter:
                     "expires_at": link["expires_at"], "questionnaire": answers.questionnaire_of(r, survey).public()}
         return await _answer(show)
 
-    @router.post("/s/{token}", tags=["owners"], status_code=201)
+    @router.post("/s/{token}", tags=["owners"], status_code=201, openapi_extra=public("the owner's single-use, expiring link: the token in the URL is the credential"))
     async def answer_link(token: str, body: Answer) -> dict[str, Any]:
         """The owner answers; the link then stops working."""
         return await _answer(lambda: answers.answer_by_link(r, token, body.fields(), _now()))
 
-    @router.get("/questionnaires", tags=["surveys"])
+    @router.get("/questionnaires", tags=["surveys"], dependencies=[Depends(require(Role.HOTLINE_AGENT, Role.COMPLAINT_SPECIALIST, Role.CUSTOMER_RELATIONS, Role.DATA_ANALYST, Role.CS_MANAGER, Role.CS_GENERAL_MANAGER))])
     async def list_questionnaires() -> list[dict[str, Any]]:
         return [q.public() | {"kinds": list(q.kinds)} for q in r.questionnaires.values()]
 
-    @router.post("/campaigns", tags=["campaigns"], status_code=201)
+    @router.post("/campaigns", tags=["campaigns"], status_code=201, dependencies=[Depends(require(Role.CUSTOMER_RELATIONS, Role.CS_MANAGER))])
     async def new_campaign(body: NewCampaign) -> dict[str, Any]:
         """Start a satisfaction campaign for a project's owners, published at a bounded rate."""
         questionnaire = r.questionnaires.get(body.questionnaire_id)
@@ -149,14 +151,14 @@ def build_router(r: Surveys) -> APIRouter:
                                          _now(), body.name)
         return await campaigns.progress(r, created)
 
-    @router.get("/campaigns", tags=["campaigns"])
+    @router.get("/campaigns", tags=["campaigns"], dependencies=[Depends(require(Role.CUSTOMER_RELATIONS, Role.DATA_ANALYST, Role.CS_MANAGER, Role.CS_GENERAL_MANAGER))])
     async def project_campaigns(project: str) -> dict[str, Any]:
         """A project's campaigns and when the next one is due (at least every half year)."""
         found = await r.campaigns.of_project(project)
         return {"project": project, **next_survey_due([c["created_at"] for c in found], _now()),
                 "campaigns": [await campaigns.progress(r, c) for c in found]}
 
-    @router.get("/campaigns/{campaign_id}", tags=["campaigns"])
+    @router.get("/campaigns/{campaign_id}", tags=["campaigns"], dependencies=[Depends(require(Role.CUSTOMER_RELATIONS, Role.DATA_ANALYST, Role.CS_MANAGER, Role.CS_GENERAL_MANAGER))])
     async def get_campaign(campaign_id: str) -> dict[str, Any]:
         """State and progress: total owners, surveys published, answers received."""
         campaign = await r.campaigns.get(campaign_id)
@@ -164,7 +166,7 @@ def build_router(r: Surveys) -> APIRouter:
             raise HTTPException(404, f"no campaign {campaign_id}")
         return await campaigns.progress(r, campaign)
 
-    @router.post("/campaigns/{campaign_id}/{action}", tags=["campaigns"])
+    @router.post("/campaigns/{campaign_id}/{action}", tags=["campaigns"], dependencies=[Depends(require(Role.CUSTOMER_RELATIONS, Role.CS_MANAGER))])
     async def pause_resume(campaign_id: str, action: Literal["pause", "resume"]) -> dict[str, Any]:
         try:
             campaign = await campaigns.set_state(r, campaign_id, "paused" if action == "pause" else "running", _now())
@@ -174,7 +176,7 @@ def build_router(r: Surveys) -> APIRouter:
             raise HTTPException(503, str(exc), headers={"Retry-After": "1"}) from exc
         return await campaigns.progress(r, campaign)
 
-    @router.get("/results", tags=["results"])
+    @router.get("/results", tags=["results"], dependencies=[Depends(require(Role.COMPLAINT_SPECIALIST, Role.CUSTOMER_RELATIONS, Role.DATA_ANALYST, Role.CS_MANAGER, Role.CS_GENERAL_MANAGER))])
     async def results(month: str | None = Query(None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$"),
                       project: str | None = None, department: str | None = None) -> dict[str, Any]:
         """Satisfaction rate (CSAT 4-5) and NPS per project, department and month, against the 80% target."""

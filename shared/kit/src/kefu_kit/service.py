@@ -15,14 +15,16 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import uvicorn
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import JSONResponse, Response
 from kefu_contracts import TOPICS, Event
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
 from pymongo.asynchronous.database import AsyncDatabase
 
+from .auth import MANAGERS, Role, TokenBook, document_access, public, require
 from .backoff import retry
 from .dead_letter import ConsumeGuard
+from .http_errors import ERROR_RESPONSES, install_error_handlers
 from .http_metrics import HttpMetricsMiddleware, http_requests_counter
 from .kafka import ensure_topics, make_broker, publish_event, publisher_for
 from .logging import configure_logging, get_logger
@@ -50,6 +52,8 @@ class ServiceKit:
         self._shutdown: list[Callable[[], Awaitable[Any]]] = []
         self._loops: list[tuple[str, float, Callable[[], Awaitable[Any]]]] = []
         self.http_requests = http_requests_counter(self.registry)
+        # Who may call the API: built here so a malformed entry fails at once, with the entry's number.
+        self.tokens = TokenBook(settings.token_entries())
         # What /health answers, as a metric: Prometheus alerts on an unreachable store or broker without
         # scraping /health. Set by every health check, which also runs every health_interval_s, so the
         # value is fresh even when nothing probes /health (docker-compose, a bare process).
@@ -101,10 +105,20 @@ class ServiceKit:
         for hook in self._startup:
             await hook(self.db)
 
+    def _check_tokens(self) -> None:
+        """No tokens means nobody can use the API: refuse to start, unless told this is a developer's run."""
+        if len(self.tokens):
+            return
+        if not self.settings.dev_mode:
+            raise RuntimeError(f"kefu {self.settings.service}: no API tokens (set KEFU_TOKENS or KEFU_TOKENS_FILE; "
+                               "`kefu token` makes one), or KEFU_DEV_MODE=true to start without any")
+        log.warning("dev mode: no API tokens; every protected route answers 401")
+
     @asynccontextmanager
     async def lifespan(self, _app: FastAPI) -> AsyncIterator[None]:
         s = self.settings
         configure_logging(s.service, s.log_level, s.log_format)
+        self._check_tokens()
         await ensure_topics(s.kafka_bootstrap, s.topics.all_physical(), s.replication_factor)
         await self._prepare_store()
         await self.broker.start()
@@ -141,32 +155,37 @@ class ServiceKit:
 
     def app(self, routers: list[APIRouter] | None = None, title: str | None = None) -> FastAPI:
         """The service's ASGI app: its routes plus ``/health`` and ``/metrics``."""
-        app = FastAPI(title=title or f"kefu {self.settings.service}", lifespan=self.lifespan)
+        app = FastAPI(title=title or f"kefu {self.settings.service}", lifespan=self.lifespan,
+                      responses={422: ERROR_RESPONSES[422]})
         app.state.kit = self
+        app.state.tokens = self.tokens
         app.add_middleware(HttpMetricsMiddleware, counter=self.http_requests, service=self.settings.service)
+        install_error_handlers(app)
 
-        @app.get("/health", tags=["operations"])
+        @app.get("/health", tags=["operations"], openapi_extra=public("readiness probe; no data"))
         async def health() -> JSONResponse:
             ok, body = await self.health()
             return JSONResponse(body, status_code=200 if ok else 503)
 
-        @app.get("/livez", tags=["operations"])
+        @app.get("/livez", tags=["operations"], openapi_extra=public("liveness probe; no data"))
         async def livez() -> dict[str, str]:
             """Liveness: the process answers. Unlike /health (readiness) it ignores Kafka and the store,
             so an outage of those makes instances unready without restarting them all."""
             return {"service": self.settings.service, "status": "alive"}
 
-        @app.get("/stats", tags=["operations"])
+        @app.get("/stats", tags=["operations"], dependencies=[Depends(require(Role.OPS, *MANAGERS))])
         async def stats() -> dict[str, Any]:
             """Document counts of the service's main collections (for the demo and a quick look)."""
             # The metadata count: count_documents({}) walks the whole collection on SecantusDB.
             counts = {name: await self.db[name].estimated_document_count() for name in self.stats_collections}
             return {"service": self.settings.service, "counts": counts}
 
-        @app.get("/metrics", tags=["operations"])
+        @app.get("/metrics", tags=["operations"],
+                 openapi_extra=public("Prometheus metrics: counts and states only, no personal data"))
         async def metrics() -> Response:
             return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
 
+        document_access([*app.routes, *(routers or [])], ERROR_RESPONSES)
         for router in routers or []:
             app.include_router(router)
         return app

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 import re
-from typing import ClassVar, Literal
+from pathlib import Path
+from typing import Any, ClassVar, Literal
 
 from kefu_contracts import Topics
 from pydantic import Field, field_validator
@@ -42,6 +43,14 @@ class ServiceSettings(BaseSettings):
         15.0, gt=0, description="how often the service checks Kafka and the store for kefu_dependency_up (/metrics)"
     )
     replication_factor: int = Field(1, ge=1, description="replication factor for topics the service creates")
+    tokens: Any = Field(
+        None, description="API tokens as JSON: [{token_sha256, role, department?, name}] (`kefu token`); "
+        "KEFU_<SERVICE>_TOKENS for one service"
+    )
+    tokens_file: Path | None = Field(None, description="a JSON file of more token entries (a mounted secret)")
+    dev_mode: bool = Field(
+        False, description="lets a service start with no tokens (every protected route then answers 401)"
+    )
 
     @field_validator("namespace")
     @classmethod
@@ -59,6 +68,15 @@ class ServiceSettings(BaseSettings):
         own_store = os.environ.get(f"KEFU_{self.service.upper()}_MONGO_URL")
         if own_store:
             self.mongo_url = own_store
+        own_tokens = os.environ.get(f"KEFU_{self.service.upper()}_TOKENS")
+        if own_tokens:
+            self.tokens = own_tokens
+
+    def token_entries(self) -> list[dict[str, Any]]:
+        """The token entries of this service (``KEFU_<SERVICE>_TOKENS`` or ``KEFU_TOKENS``, plus the file)."""
+        from .auth import load_token_entries
+
+        return load_token_entries(self.tokens, self.tokens_file)
 
     @property
     def topics(self) -> Topics:
