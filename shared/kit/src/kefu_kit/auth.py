@@ -246,6 +246,8 @@ def document_access(routes: Iterable[Any], error_responses: dict[int | str, dict
         responses = dict(route.responses or {})
         for status in (401, 403):
             responses.setdefault(status, (error_responses or {}).get(status, {"description": "refused"}))
+        if "{" in route.path and 404 in (error_responses or {}):  # what the path names may not exist
+            responses.setdefault(404, error_responses[404])
         route.responses = responses
         line = "Roles: " + ", ".join(roles) + "."
         if route.description and line not in route.description:

@@ -58,6 +58,7 @@ def error_response(status: int, description: str) -> dict[str, Any]:
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: error_response(401, "no token, or an unknown one"),
     403: error_response(403, "the token's role may not do this"),
+    404: error_response(404, "what the path names does not exist (or is not the caller's to see)"),
     422: error_response(422, "invalid input: each field in `errors`"),
 }
 
