@@ -129,3 +129,16 @@ async def test_approval_bodies_say_what_they_accept(api):
         assert ok.json()["approvals"][-1] | {"requested_at": None} == ok.json()["approvals"][-1] | {
             "requested_at": None, "kind": "cost", "amount": "850.00", "required_role": "complaint_specialist",
             "status": "pending"}
+
+
+@pytest.mark.parametrize("params", [
+    {"skip": "5058945604984546263040", "level": "3", "status": "已分配"},  # the fuzz finding (kefu issue 9): a 500
+    {"skip": "10001"}, {"limit": "0"}, {"limit": "501"}, {"level": "4"}, {"status": "opened"}, {"kind": "电话"},
+    {"department": ""}, {"department": "x" * 65}, {"cursor": "!" * 513}, {"cursor": "not-a-cursor"},
+])
+async def test_bad_list_parameters_are_a_clear_422(api, params):
+    async with api("manager") as mgr:
+        r = await mgr.get("/cases", params=params)
+    assert r.status_code == 422, r.text
+    body = r.json()
+    assert body["code"] == "validation_error" and body["errors"] and body["detail"].startswith("invalid input")

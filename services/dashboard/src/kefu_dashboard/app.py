@@ -22,10 +22,10 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from faststream.kafka.annotations import KafkaMessage
 from kefu_kit import ServiceKit, subscriber_options
-from kefu_kit.auth import principal, public
+from kefu_kit.auth import public, require
 from kefu_kit.lag import LagCollector, LagMonitor, kefu_groups_prefix
 
-from .api import build_router
+from .api import REPORT_READERS, build_router
 from .feed import FeedHub
 from .ingest import ingest, parse
 from .projection import CONSUMED
@@ -65,7 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     kit.every("consumer-lag", settings.lag_interval_s, lag.sample)
     kit.on_shutdown(lag.close)
     api = build_router(store, hub, lag, settings.feed_recent, settings.stream_keepalive_s)
-    report = report_router(*store_sources(store.cases, store.answers), principal)
+    report = report_router(*store_sources(store.cases, store.answers), require(*REPORT_READERS))
     app = kit.app([api, report, _page_router()], title="kefu dashboard")
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     return app
