@@ -120,7 +120,7 @@ def test_an_answer_reaches_its_case_and_the_answers_collection() -> None:
     doc = answer_document(event, case_project="滨江花园")
     assert doc == {"_id": "sv-1", "survey_id": "sv-1", "kind": "complaint_return_visit", "customer_id": "cust-1",
                    "case_id": "case-1", "questionnaire_id": "complaint-v1", "csat": 2, "solved": False, "nps": None,
-                   "answered_at": ms(at(3000)), "project": "滨江花园"}
+                   "answered_at": ms(at(3000)), "project": "滨江花园", "department": None}
     assert answer_document(answered(project="翠湖天地")[1], "滨江花园")["project"] == "翠湖天地", "the event's own wins"
     assert facts_of(*answered(case_id=None)) == [], "a periodic survey names no case"
 

@@ -80,6 +80,17 @@ def store_sources(cases: AsyncCollection[dict[str, Any]],
     return case_docs, answer_docs
 
 
+def center_only(principal_dependency: Callable[..., Principal], what: str) -> Callable[..., Principal]:
+    """A dependency admitting the customer service center's roles only (403 for others, 401 from ``principal``)."""
+    def center(who: Principal = Depends(principal_dependency)) -> Principal:
+        if who.role not in CENTER_ROLES:
+            raise HTTPException(403, f"{what} are for the customer service center's roles ("
+                                     + ", ".join(sorted(CENTER_ROLES)) + ")")
+        return who
+
+    return center
+
+
 def make_router(
     cases_source: Source,
     answers_source: Source,
@@ -94,12 +105,7 @@ def make_router(
     ``Principal``; ``clock``: the report time (deadlines not yet passed are not judged).
     """
 
-    def center(who: Principal = Depends(principal_dependency)) -> Principal:
-        if who.role not in CENTER_ROLES:
-            raise HTTPException(403, "the monthly complaint report is for the customer service center's roles ("
-                                     + ", ".join(sorted(CENTER_ROLES)) + ")")
-        return who
-
+    center = center_only(principal_dependency, "the monthly and weekly complaint reports")
     router = APIRouter(prefix="/api/report", tags=["report"], dependencies=[Depends(center)])
 
     async def load(month: str | None, week: str | None, project: str | None) -> MonthlyReport:

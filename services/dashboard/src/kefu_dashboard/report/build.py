@@ -275,3 +275,8 @@ def _nps(scores_0_10: list[int], s: Scores) -> int | None:
     net = 100 * (promoters - detractors)
     magnitude = (2 * abs(net) + n) // (2 * n)
     return magnitude if net >= 0 else -magnitude
+
+
+# Shared with the quality report (``quality``), which judges repairs by the same deadline rules.
+Ratio = _Ratio
+timeliness = _timeliness
