@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from .labels import name_label, ordered
+from .labels import name_label, ordered, period_label
 from .months import Month, as_utc
 from .weeks import Week
 from .targets import Rules, Scores, Target, default_rules
@@ -133,7 +133,7 @@ class MonthlyReport:
             "period": self.period, self.period: self.month, f"previous_{self.period}": self.previous_month,
             "project": self.project,
             "timezone": self.timezone, "generated_at": self.generated_at.isoformat(),
-            "figures": [f.to_dict() for f in self.figures],
+            "figures": [{**f.to_dict(), "label": period_label(f.label, self.period)} for f in self.figures],
             "major_complaints": [m.to_dict() for m in self.major_complaints],
         }
 

@@ -51,3 +51,8 @@ _PERIOD_WORDS = {
 def period_words(period: str) -> dict[str, str]:
     """The monthly or weekly report's wording (``MonthlyReport.period``)."""
     return _PERIOD_WORDS[period]
+
+
+def period_label(label: str, period: str) -> str:
+    """A figure's label for the period: "本月新开案件" reads "本周新开案件" in the weekly report."""
+    return label.replace("本月", "本周") if period == "week" else label

@@ -26,6 +26,7 @@ import io
 
 from . import fmt
 from .build import MonthlyReport
+from .labels import period_label
 
 COLUMNS = ("month", "project", "section", "name", "label", "unit", "value", "previous", "change", "target", "met",
            "basis", "previous_basis")
@@ -38,7 +39,7 @@ def report_csv(report: MonthlyReport) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow((report.period, *COLUMNS[1:]))
     for f in report.figures:
-        writer.writerow([report.month, report.project or "", f.section, f.name, f.label, fmt.unit(f),
+        writer.writerow([report.month, report.project or "", f.section, f.name, period_label(f.label, report.period), fmt.unit(f),
                          fmt.number(f, f.value), fmt.number(f, f.previous), fmt.change(f), fmt.target(f), fmt.met(f),
                          fmt.basis(f), fmt.basis(f, previous=True)])
     return BOM + out.getvalue()

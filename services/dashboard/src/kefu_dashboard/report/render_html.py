@@ -10,7 +10,7 @@ from html import escape
 
 from . import fmt
 from .build import DIMENSIONS, Figure, MonthlyReport
-from .labels import period_words, section_label
+from .labels import period_label, period_words, section_label
 from .months import SHANGHAI
 
 # Which chart sits beside which section's table.
@@ -97,7 +97,7 @@ def _quality_table(figures: list[Figure], report: MonthlyReport) -> str:
         value = fmt.number(f, f.value)
         previous = fmt.number(f, f.previous)
         rows.append(
-            f"<tr><td>{escape(f.label)}</td>"
+            f"<tr><td>{escape(period_label(f.label, report.period))}</td>"
             f'<td class="n">{_na(value, suffix)}</td><td class="n">{escape(fmt.basis(f))}</td>'
             f'<td class="n">{_na(previous, suffix)}</td>'
             f'<td class="n">{_na(fmt.change(f), " pp" if suffix else "")}</td>'
@@ -111,7 +111,7 @@ def _counts_table(figures: list[Figure], report: MonthlyReport) -> str:
         return f'<p class="na">{w["none"]}无案件 no cases</p>'
     head = (f"<tr><th>项 Item</th><th>{w['none']} {escape(report.month)}</th>"
             f"<th>{w['before']} {escape(report.previous_month)}</th><th>{w['change']}</th></tr>")
-    rows = "".join(f'<tr><td>{escape(f.label)}</td><td class="n">{fmt.number(f, f.value)}</td>'
+    rows = "".join(f'<tr><td>{escape(period_label(f.label, report.period))}</td><td class="n">{fmt.number(f, f.value)}</td>'
                    f'<td class="n">{fmt.number(f, f.previous)}</td><td class="n">{fmt.change(f)}</td></tr>'
                    for f in figures)
     return f"<table>{head}{rows}</table>"
