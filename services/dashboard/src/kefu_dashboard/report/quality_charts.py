@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure as Chart
+from matplotlib.patches import Patch
 
 from .charts import _DRAWING, BEFORE, MET, NONE, THIS, _font, _key, _text
 from .quality import QualityReport
@@ -48,13 +49,14 @@ def _rates(report: QualityReport) -> Chart:
             if ratio.value is None:
                 ax.text(x + dx, 1, "n/a", ha="center", va="bottom", fontsize=7, color=NONE)
                 continue
-            ax.bar(x + dx, ratio.value * 100, width=w, color=colour, label=name if x == 0 else None)
+            ax.bar(x + dx, ratio.value * 100, width=w, color=colour)
             ax.text(x + dx, ratio.value * 100, f"{ratio.value * 100:.0f}", ha="center", va="bottom", fontsize=7)
     ax.set_xticks(range(len(rows)), [_key(r.key) for r in rows], fontsize=8)
     ax.set_ylim(0, 112)
     ax.set_ylabel("%", fontsize=9)
     ax.spines[["top", "right"]].set_visible(False)
-    chart.legend(fontsize=7, loc="outside lower center", ncols=3, frameon=False)
+    chart.legend(handles=[Patch(color=c, label=n) for n, c in zip(names, RATE_COLOURS)], fontsize=7,
+                 loc="outside lower center", ncols=3, frameon=False)
     return chart
 
 
