@@ -28,7 +28,7 @@ from kefu_dashboard.feed import FeedHub
 from kefu_dashboard.ingest import ingest
 from kefu_dashboard.report.api import answered_between, escalated_between, opened_between
 from kefu_dashboard.report.quality import REPEAT_WINDOW
-from kefu_dashboard.report.quality_api import cases_by_ids, completed_between, quality_source
+from kefu_dashboard.report.quality_api import cases_by_ids, completed_between, quality_source, repairs_opened_between
 from kefu_dashboard.store import (
     LIST_KEY,
     CaseStore,
@@ -152,16 +152,21 @@ async def test_the_case_list_filters_and_pages_in_the_store(mongo, namespace):
 
 async def test_the_quality_reports_reads_are_served_by_their_indexes_and_bounded(mongo, namespace):
     store = await fill(mongo, namespace)
-    for i in range(0, 90, 3):
-        await ingest(*completed(f"case-{i:03d}", work_order=f"wo-{i}", minute=60 + i), store)
+    for i in range(45):  # repairs beside the 90 complaints; a work order completed for every third
+        await ingest(*opened(f"rep-{i:03d}", minute=i, kind="repair", event_id=f"rep-{i:03d}-o"), store)
+        if i % 3 == 0:
+            await ingest(*completed(f"rep-{i:03d}", work_order=f"wo-{i}", minute=60 + i), store)
+    await ingest(*completed("case-007", work_order="wo-c7", minute=100), store)  # a work order on a complaint
     start, end = T0 - timedelta(days=1), T0 + timedelta(days=30)
-    await assert_indexed(store.cases, opened_between(start - REPEAT_WINDOW, end), index="opened_at_1")
+    await assert_indexed(store.cases, repairs_opened_between(start - REPEAT_WINDOW, end), index="kind_1_opened_at_1")
     await assert_indexed(store.cases, completed_between(start, end), index="work_orders.completed_at_1")
     await assert_indexed(store.cases, cases_by_ids(["case-001", "case-002"]), index="_id_")
     # Bounded: a range after every completion reads none of them.
     read = quality_source(store.cases, store.answers)
     cases, _ = await read(T0 + timedelta(days=200), T0 + timedelta(days=201))
     assert cases == []
-    cases, answers = await read(T0 + timedelta(hours=1), T0 + timedelta(hours=3))  # every case opened < 90 days before
-    assert {c["_id"] for c in cases} == {f"case-{i:03d}" for i in range(90)} and answers == []
+    cases, answers = await read(T0 + timedelta(hours=1), T0 + timedelta(hours=3))
+    # the repairs opened in the 90 days before, and the cases with a work order completed in the window
+    assert {c["_id"] for c in cases} == {f"rep-{i:03d}" for i in range(45)} | {"case-007"}
+    assert answers == []
     assert all("facts" not in c for c in cases)

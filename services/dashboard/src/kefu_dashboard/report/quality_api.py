@@ -9,7 +9,7 @@ Routes (the customer service center's roles only, as the monthly report's: ``api
 Dates that are not YYYY-MM-DD, ``to`` before ``from``, or more than a year: a 422 saying so.
 
 The store is read by period indexes only, every read bounded by the range: cases opened from 90
-days before ``from`` (the repeat window) to ``to`` (``opened_at``), cases with a work order
+days before ``from`` (the repeat window) to ``to`` (``kind``, ``opened_at``), cases with a work order
 completed in the range (``work_orders.completed_at``), answers answered in it (``answered_at``),
 and the cases of the range's repair return visits not already read, by ``_id``.
 """
@@ -27,7 +27,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from starlette.concurrency import run_in_threadpool
 
 from . import quality_charts
-from .api import _SKIP, answered_between, center_only, opened_between
+from .api import _SKIP, answered_between, center_only
 from .dates import DateRange, DateRangeError
 from .quality import REPEAT_WINDOW, RETURN_VISIT, QualityReport, build_quality
 from .quality_csv import quality_csv
@@ -43,6 +43,11 @@ def completed_between(start: datetime, end: datetime) -> dict[str, Any]:
     return {"work_orders.completed_at": {"$gte": start, "$lt": end}}
 
 
+def repairs_opened_between(start: datetime, end: datetime) -> dict[str, Any]:
+    """Repairs only: 90 days of every kind of case would be several times more to read."""
+    return {"kind": "repair", "opened_at": {"$gte": start, "$lt": end}}
+
+
 def cases_by_ids(ids: list[str]) -> dict[str, Any]:
     return {"_id": {"$in": ids}}
 
@@ -51,7 +56,7 @@ def quality_source(cases: AsyncCollection[dict[str, Any]],
                    answers: AsyncCollection[dict[str, Any]]) -> QualitySource:
     async def read(start: datetime, end: datetime) -> tuple[Docs, Docs]:
         found: dict[str, dict[str, Any]] = {}
-        for query in (opened_between(start - REPEAT_WINDOW, end), completed_between(start, end)):
+        for query in (repairs_opened_between(start - REPEAT_WINDOW, end), completed_between(start, end)):
             for doc in await cases.find(query, projection=_SKIP).to_list():
                 found.setdefault(doc["_id"], doc)
         got = await answers.find(answered_between(start, end)).to_list()
