@@ -126,7 +126,7 @@ def unit_of(seed: Seed) -> str:
     if seed.case_id in UNITS:
         return UNITS[seed.case_id]
     digits = "".join(ch for ch in seed.case_id if ch.isdigit())
-    return f"{int(digits or 0) % 3 + 1:02d}01"  # three units per project: repeats by category happen
+    return f"{int(digits or 0) // 3 % 3 + 1:02d}01"  # three units per project (repairs are every third case)
 
 
 def work_orders(cases: list[Seed]) -> list[Order]:
