@@ -109,7 +109,8 @@ async def test_in_unit_tap_repairs_signal_a_batch_defect_and_lift_complaints_mak
     for g, events in ((groups["public_area"], lifts), (groups["leak"], walls)):
         assert sorted(g["members"]) == sorted(e.case_id for e in events) and g["level"] == 3
         assert all(stored[e.case_id]["group_id"] == g["_id"] and stored[e.case_id]["level"] == 3 for e in events)
-        ups = [c[0] for c in escalated.values() if c[0]["reason"] == "group_complaint" and c[0]["causation_id"] == g["_id"]]
+        ups = [c[0] for c in escalated.values()
+               if c[0]["reason"] == "group_complaint" and c[0]["causation_id"] == g["_id"]]
         assert len(ups) == 1 and ups[0]["level"] == 3 and ups[0]["approver_role"] == "cs_general_manager"
     assert stored[walls[0].case_id]["element"] == "exterior_wall"
     assert not await read_all(infra, dlq_name(topics("case.opened")), 300), "dead letters"
