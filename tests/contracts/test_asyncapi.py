@@ -10,7 +10,7 @@ EXPECTED = {
     "intake": ({"call.received", "case.status_changed"}, {"case.opened", "case.followed_up", "property.handed_over"}),
     "routing": ({"case.opened", "case.followed_up", "survey.answered", "member.tier_changed"},
                 {"case.assigned", "case.status_changed", "complaint.escalated", "complaint.group_changed",
-                 "repair.completed"}),
+                 "repair.completed", "defect.batch_suspected"}),
     "notifications": ({"case.assigned", "complaint.escalated", "survey.due", "member.joined",
                        "community_event.signup_changed"}, {"notification.failed"}),
     "surveys": ({"repair.completed", "case.status_changed", "member.joined", "property.handed_over",

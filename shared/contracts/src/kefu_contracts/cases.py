@@ -31,6 +31,11 @@ class CaseOpened(DerivedEvent):
     project: str | None = None
     building: str | None = None
     unit: str | None = None
+    element: str | None = Field(
+        default=None, max_length=64,
+        description="the building element the case is about, when the channel or agent knows it "
+                    "(elevator, roof, exterior_wall, garage, water_pressure...): a shared one makes owners' "
+                    "repairs one group complaint's problem")
     handover_date: datetime | None = Field(default=None, description="when the unit was handed over, if known")
     subject: str | None = None
     body: str
