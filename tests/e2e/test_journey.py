@@ -14,6 +14,7 @@ import httpx
 import pytest
 from kefu_contracts import Topics
 
+from support import auth
 from support.kafka_io import call_payload, read_all, send_json
 from support.routing_api import Tokens
 from support.waiting import eventually
@@ -64,7 +65,7 @@ async def test_repair_to_return_visits_to_points(services, producer, mongo, name
                             if m["recipient"] == f"customer:{customer_id}" and m["template"].startswith("survey")]),
             lambda msgs: len(msgs) == visits, what=f"owner told of visit {visits}")
         assert told[-1]["channel"] in ("sms", "wechat", "email") and told[-1]["to"] != PHONE  # masked
-        async with httpx.AsyncClient(base_url=surveys.url) as client:
+        async with auth.client(surveys.url, "agent") as client:  # the agent who phoned the owner
             reply = await client.post(f"/surveys/{survey['survey_id']}/answers",
                                       json={"csat": csat, "solved": solved, "agent_id": "A07"})
             assert reply.status_code == 201, reply.text

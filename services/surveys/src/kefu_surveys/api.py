@@ -138,7 +138,7 @@ def build_router(r: Surveys) -> APIRouter:
         except answers.Conflict as exc:
             raise HTTPException(409, str(exc)) from exc
 
-    @router.get("/surveys", tags=["surveys"], response_model=list[SurveyView],
+    @router.get("/surveys", tags=["surveys"], response_model=list[SurveyView], response_model_exclude_unset=True,
                 responses={**PAGE_RESPONSES, 422: ERROR_RESPONSES[422]})
     async def list_surveys(response: Response, who: SurveyReader, status: SurveyStatus | None = None,
                            kind: SurveyKind | None = None,
@@ -158,7 +158,7 @@ def build_router(r: Surveys) -> APIRouter:
             response.headers[NEXT_CURSOR] = next_cursor
         return [survey_for(s, who) for s in found]
 
-    @router.get("/surveys/{survey_id}", tags=["surveys"], response_model=SurveyView,
+    @router.get("/surveys/{survey_id}", tags=["surveys"], response_model=SurveyView, response_model_exclude_unset=True,
                 responses={404: ERROR_RESPONSES[404], 422: ERROR_RESPONSES[422]})
     async def get_survey(survey_id: SurveyId, who: SurveyReader) -> dict[str, Any]:
         survey = await r.surveys.get(survey_id)
@@ -166,7 +166,7 @@ def build_router(r: Surveys) -> APIRouter:
             raise HTTPException(404, f"no survey {survey_id}")
         return survey_for({k: v for k, v in survey.items() if k not in HIDDEN}, who)
 
-    @router.post("/surveys/{survey_id}/answers", tags=["surveys"], status_code=201, response_model=Recorded,
+    @router.post("/surveys/{survey_id}/answers", tags=["surveys"], status_code=201, response_model=Recorded, response_model_exclude_unset=True,
                  dependencies=[Depends(require(*VISITORS))], responses=ANSWER_ERRORS)
     async def agent_answer(survey_id: SurveyId, body: AgentAnswer) -> dict[str, Any]:
         """An agent records the owner's answers from a phone return visit (a dissatisfied one reopens the case)."""
@@ -196,7 +196,7 @@ def build_router(r: Surveys) -> APIRouter:
                     "expires_at": link["expires_at"], "questionnaire": answers.questionnaire_of(r, survey).public()}
         return await _answer(show)
 
-    @router.post("/s/{token}", tags=["owners"], status_code=201, response_model=Recorded, openapi_extra=LINK_PUBLIC,
+    @router.post("/s/{token}", tags=["owners"], status_code=201, response_model=Recorded, response_model_exclude_unset=True, openapi_extra=LINK_PUBLIC,
                  responses=LINK_ERRORS)
     async def answer_link(token: Token, body: Answer) -> dict[str, Any]:
         """The owner answers; the link then stops working."""

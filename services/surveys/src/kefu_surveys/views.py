@@ -36,7 +36,8 @@ class Missed(BaseModel):
 
 
 class SurveyView(BaseModel):
-    """A survey as stored (bookkeeping left out); contact masked for roles without PII rights."""
+    """A survey as stored (bookkeeping left out); contact masked for roles without PII rights. Routes answer
+    with ``exclude_unset``: a field the survey lacks stays absent, as it always was (not null)."""
 
     model_config = ConfigDict(extra="allow", populate_by_name=True)
     id: str = Field(alias="_id")
@@ -144,14 +145,8 @@ class Group(Summary):
     month: str
 
 
-class ResultFilters(BaseModel):
-    month: str | None = None
-    project: str | None = None
-    department: str | None = None
-
-
 class Results(BaseModel):
-    filters: ResultFilters
+    filters: dict[str, str] = Field(description="the filters given (month, project, department), only those")
     overall: Summary
     groups: list[Group]
 
