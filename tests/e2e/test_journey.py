@@ -14,6 +14,7 @@ import httpx
 import pytest
 from kefu_contracts import Topics
 
+from support import auth
 from support.kafka_io import call_payload, read_all, send_json
 from support.routing_api import Tokens
 from support.waiting import eventually
@@ -37,7 +38,7 @@ async def test_repair_to_return_visits_to_points(services, producer, mongo, name
         KEFU_QUIET_HOURS="", KEFU_DELIVERY_INTERVAL_S="0.3", KEFU_FILE_PROVIDER_PATH=str(outbox),
     )
     topics = Topics(namespace)
-    async with httpx.AsyncClient(base_url=intake.url) as client:
+    async with auth.client(intake.url, "ops") as client:
         handed = await client.put("/property-register", json=[{
             "project": "翠湖天地", "building": "2幢", "unit": "1801", "handover_date": "2025-01-15",
             "owner": {"name": "钱女士", "phone": PHONE}}])
