@@ -28,6 +28,13 @@ def test_numbers_names_and_homes_are_stripped() -> None:
     assert "[电话]" in out and "[邮箱]" in out and "[证件号]" in out and "[房号]" in out
 
 
+def test_a_name_before_what_the_owner_did_is_stripped() -> None:
+    for text in ("业主张三反映卫生间漏水", "联系人刘德明来电说地暖不热", "我叫陈小红：外墙渗水"):
+        out = strip_text(text)
+        assert not any(name in out for name in ("张三", "刘德明", "陈小红")), out
+        assert "业主" in out
+
+
 def test_the_building_and_unit_the_events_name_are_stripped_too() -> None:
     assert strip_text("A座东单元来电，阳台漏水", building="A座", unit="东单元") == "[房号]来电，阳台漏水"
 
