@@ -20,6 +20,7 @@ EXPECTED = {
                     "community_event.attended"}),
     "dashboard": ({"case.opened", "case.assigned", "case.status_changed", "complaint.escalated",
                    "complaint.group_changed", "survey.answered", "repair.completed"}, set()),
+    "knowledge": ({"case.opened", "case.status_changed"}, set()),
 }
 
 

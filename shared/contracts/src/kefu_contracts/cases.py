@@ -116,3 +116,7 @@ class CaseStatusChanged(DerivedEvent):
     resolve_by: AwareDatetime | None = None
     sla_reason: str | None = Field(
         default=None, description="how the deadlines were counted; flags a year without public holiday data")
+    resolution: str | None = Field(
+        default=None,
+        description="how the problem was solved, as recorded when the case was resolved; on resolved and closed "
+                    "transitions (the case library is made of closed cases and their resolutions)")
