@@ -82,6 +82,7 @@ def status_changed(
         respond_by=case["deadlines"]["respond_by"],
         resolve_by=case["deadlines"]["resolve_by"],
         sla_reason=case["deadlines"].get("reason") or None,
+        resolution=case.get("resolution") if case["status"] in ("resolved", "closed") else None,
     )
 
 
