@@ -32,6 +32,11 @@ async def test_metrics_count_messages_latency_and_errors_per_handler(services, p
                    if s.name.endswith("_total") and s.labels.get("handler") == topic)
 
     families = await eventually(lambda: scrape(intake.url), lambda f: received(f) >= 4, what="4 messages counted")
+    # /metrics is open without a token: it may carry counts and states only, never who called.
+    async with httpx.AsyncClient(base_url=intake.url, timeout=10) as client:
+        text = (await client.get("/metrics")).text
+    for i in range(3):
+        assert f"139{i:08d}" not in text and f"业主{i}" not in text
     # FastStream's Prometheus middleware: per handler (destination), with a processing-time histogram.
     assert any(s.labels.get("handler") == topic and s.labels.get("app_name") == "kefu-intake"
                for s in families["faststream_received_processed_messages_duration_seconds"])

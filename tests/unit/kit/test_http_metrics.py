@@ -7,6 +7,7 @@ from typing import ClassVar
 from fastapi import APIRouter, HTTPException
 from fastapi.testclient import TestClient
 from kefu_kit import ServiceKit, ServiceSettings
+from kefu_kit.auth import public
 
 
 class MetricsSettings(ServiceSettings):
@@ -19,13 +20,13 @@ def kit_and_client() -> tuple[ServiceKit, TestClient]:
                                      mongo_url="mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=300"))
     router = APIRouter()
 
-    @router.get("/cases/{case_id}")
+    @router.get("/cases/{case_id}", openapi_extra=public("a test route"))
     async def case(case_id: str) -> dict[str, str]:
         if case_id == "missing":
             raise HTTPException(404, "no such case")
         return {"case_id": case_id}
 
-    @router.post("/boom")
+    @router.post("/boom", openapi_extra=public("a test route"))
     async def boom() -> None:
         raise RuntimeError("a bug")
 
