@@ -79,3 +79,29 @@ def test_races_outages_and_bugs_map_to_409_503_and_a_500_without_internals() -> 
     bug = c.get("/bug")
     assert bug.status_code == 500 and bug.json()["code"] == "internal_error"
     assert "secret internals" not in bug.text and "ref " in bug.json()["detail"]
+
+
+def test_a_failure_on_a_query_string_that_is_not_utf8_is_still_answered_in_the_shape() -> None:
+    """Raw bytes as a client may send them (no HTTP client here would): the handler must not trip on them."""
+    import asyncio
+    import json
+
+    app = client().app
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
+             "path": "/bug", "raw_path": b"/bug", "query_string": b"q=\xff\xfe", "root_path": "",
+             "headers": [(b"host", b"testserver")], "client": ("127.0.0.1", 1), "server": ("testserver", 80)}
+    try:
+        asyncio.run(app(scope, receive, send))
+    except KeyError:  # Starlette re-raises a handled 500 for the server to log, after the response went out
+        pass
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    assert start["status"] == 500 and json.loads(body)["code"] == "internal_error"

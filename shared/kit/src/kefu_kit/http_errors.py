@@ -84,6 +84,11 @@ def _summary(errors: list[dict[str, Any]]) -> str:
     return "invalid input: " + "; ".join(parts) + more if parts else "invalid input"
 
 
+def _path(request: Request) -> str:
+    """The path from the scope: ``request.url`` decodes the query string, which may not be UTF-8."""
+    return str(request.scope.get("path", ""))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers on ``app`` (the kit does it for every service)."""
 
@@ -116,10 +121,10 @@ def install_error_handlers(app: FastAPI) -> None:
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         ref = uuid.uuid4().hex[:12]
         if is_transient(exc):
-            log.warning("request failed: dependency unavailable", path=request.url.path, ref=ref, error=repr(exc))
+            log.warning("request failed: dependency unavailable", path=_path(request), ref=ref, error=repr(exc))
             return JSONResponse(_body(503, f"a store or the broker is unavailable; retry (ref {ref})"),
                                 status_code=503, headers={"Retry-After": "2"})
-        log.error("request failed", path=request.url.path, method=request.method, ref=ref, error=repr(exc),
+        log.error("request failed", path=_path(request), method=request.method, ref=ref, error=repr(exc),
                   exc_info=exc)
         return JSONResponse(_body(500, f"internal error (ref {ref} in the service's log)"), status_code=500)
 
