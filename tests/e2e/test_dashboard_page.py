@@ -149,3 +149,15 @@ async def test_the_page_shows_new_cases_live_and_only_what_the_caller_may_see(se
         assert hidden not in page, f"another department's case {hidden} is on the engineer's page"
     assert noisy in page
     assert not browser.find_element(By.ID, "f-department-label").is_displayed(), "staff cannot pick a department"
+
+    # A role the dashboard does not serve (ops watches lag through /api/lag, not the page) is told so at sign-in.
+    await asyncio.to_thread(browser.find_element(By.ID, "logout").click)
+    await asyncio.to_thread(browser.find_element(By.ID, "token").clear)
+    await asyncio.to_thread(browser.find_element(By.ID, "token").send_keys, tokens.plain["ops"])
+    await asyncio.to_thread(browser.find_element(By.CSS_SELECTOR, "#login button[type=submit]").click)
+    try:
+        await until(browser, lambda d: "无权" in d.find_element(By.ID, "login-error").text,
+                    "ops told the page is not theirs")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; the sign-in says {browser.find_element(By.ID, 'login-error').text!r}") from None
+    assert not browser.find_element(By.ID, "board").is_displayed()

@@ -15,6 +15,7 @@ PEOPLE = {
     "specialist": ("complaint_specialist", None),
     "manager": ("cs_manager", None),
     "gm": ("cs_general_manager", None),
+    "ops": ("ops", None),
 }
 
 

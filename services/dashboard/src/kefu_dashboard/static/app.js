@@ -53,6 +53,9 @@ function filters() {
 async function api(path) {
   const reply = await fetch(path, { headers: { Authorization: `Bearer ${state.token}` } });
   if (reply.status === 401) { logout("令牌无效 Invalid token"); throw new Error("unauthorized"); }
+  if (reply.status === 403 && path === "/api/me") {  // a role the dashboard does not serve (e.g. ops)
+    logout("此角色无权使用看板 This role may not use the dashboard"); throw new Error("forbidden");
+  }
   if (!reply.ok) throw new Error(`${path}: HTTP ${reply.status}`);
   return reply.json();
 }
