@@ -86,7 +86,7 @@ async def test_repair_to_return_visits_to_points(services, producer, mongo, name
         await visit_answered(5, True, 2)
     await eventually(lambda: cases.find_one({}), lambda c: c["status"] == "closed", what="closed when satisfied")
 
-    async with httpx.AsyncClient(base_url=membership.url) as client:
+    async with auth.client(membership.url, "relations") as client:
         async def ledger() -> list[dict]:
             return (await client.get(f"/members/{member_id}/points")).json()["entries"]
         entries = await eventually(ledger, lambda e: len([x for x in e if "survey" in json.dumps(x)]) == 2,
