@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import httpx
 import pytest
 from kefu_contracts import Topics
 
@@ -38,7 +37,7 @@ async def test_repair_to_return_visits_to_points(services, producer, mongo, name
         KEFU_QUIET_HOURS="", KEFU_DELIVERY_INTERVAL_S="0.3", KEFU_FILE_PROVIDER_PATH=str(outbox),
     )
     topics = Topics(namespace)
-    async with httpx.AsyncClient(base_url=intake.url) as client:
+    async with auth.client(intake.url, "relations") as client:
         handed = await client.put("/property-register", json=[{
             "project": "翠湖天地", "building": "2幢", "unit": "1801", "handover_date": "2025-01-15",
             "owner": {"name": "钱女士", "phone": PHONE}}])
@@ -65,7 +64,7 @@ async def test_repair_to_return_visits_to_points(services, producer, mongo, name
                             if m["recipient"] == f"customer:{customer_id}" and m["template"].startswith("survey")]),
             lambda msgs: len(msgs) == visits, what=f"owner told of visit {visits}")
         assert told[-1]["channel"] in ("sms", "wechat", "email") and told[-1]["to"] != PHONE  # masked
-        async with auth.client(surveys.url, "agent") as client:  # the agent who phoned the owner
+        async with auth.client(surveys.url, "agent") as client:  # the agent's phone return visit
             reply = await client.post(f"/surveys/{survey['survey_id']}/answers",
                                       json={"csat": csat, "solved": solved, "agent_id": "A07"})
             assert reply.status_code == 201, reply.text
