@@ -81,7 +81,8 @@ ul.items{list-style:none;margin:0;padding:0}
 ul.items li{border-top:1px solid #eef1f5;padding:12px 0}
 ul.items li:first-child{border-top:0}
 .row{display:flex;justify-content:space-between;align-items:center;gap:10px}
-.tag{display:inline-block;font-size:12px;border-radius:6px;padding:2px 8px;background:#e8edf3}
+.tag{display:inline-block;font-size:12px;border-radius:6px;padding:2px 8px;background:#e8edf3;white-space:nowrap}
+.row>button,.row>.tag{flex-shrink:0}
 .tag.on{background:#e3f4ea;color:#2e7d4f}.tag.wait{background:#fff4e0;color:#9a6200}
 """
 
