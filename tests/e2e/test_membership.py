@@ -279,15 +279,57 @@ async def test_agents_sign_owners_up_on_the_phone_and_only_pii_roles_see_names_a
         assert (await analyst.get(f"/members/{mid}/points")).status_code == 200
         assert (await engineering.get(f"/members/{mid}")).status_code == 403
 
-        act = (await rel.post("/activities", json={"title": "业主联谊会", "starts_at": (now() + timedelta(days=1)).isoformat(),
-                                                  "capacity": 5})).json()["_id"]
+        soon = (now() + timedelta(days=1)).isoformat()
+        act = (await rel.post("/activities", json={"title": "业主联谊会", "starts_at": soon, "capacity": 5})).json()["_id"]
         signed = await agent.post(f"/activities/{act}/signups", json={"member_id": mid})
         assert signed.status_code == 200 and signed.json()["status"] == "confirmed", signed.text
         cancelled = await agent.delete(f"/activities/{act}/signups/{mid}")
         assert cancelled.status_code == 200 and mid not in cancelled.json()["confirmed"], cancelled.text
         assert (await agent.post(f"/activities/{act}/signups", json={"member_id": mid})).json()["status"] == "confirmed"
         refused = [await agent.post(f"/activities/{act}/signups/{mid}/checkin"),
-                   await agent.post(f"/members/{mid}/referrals", json={"buyer_name": "李女士", "contract_ref": "HT-600"}),
+                   await agent.post(f"/members/{mid}/referrals",
+                                    json={"buyer_name": "李女士", "contract_ref": "HT-600"}),
                    await analyst.post("/members", json={"customer_id": "C-601"})]
         assert [r.status_code for r in refused] == [403, 403, 403], [r.text for r in refused]
         assert (await rel.post(f"/activities/{act}/signups/{mid}/checkin")).status_code == 200
+
+
+async def test_input_the_operations_cannot_take_is_refused_by_the_schema_not_with_a_500(services, namespace):
+    """What each body may hold is in the OpenAPI document, and anything else is a 422 in the kit's shape:
+    ids that would not fit the ids derived from them, empty contact fields, tiers the club does not have,
+    dates and amounts the store cannot hold."""
+    (membership,) = services("membership")
+    async with auth.client(membership.url, "relations") as rel:
+        doc = (await rel.get("/openapi.json")).json()
+        schemas = doc["components"]["schemas"]
+        tiers = schemas["OfferIn"]["properties"]["min_tier"]
+        assert tiers.get("enum") == ["regular", "silver", "gold", "diamond"], tiers
+
+        refused = {
+            "customer id of 130": await rel.post("/members", json={"customer_id": "C" * 130, "name": "", "phone": ""}),
+            "customer id of 128": await rel.post("/members", json={"customer_id": "C" * 128}),
+            "empty phone": await rel.post("/members", json={"customer_id": "C-700", "phone": ""}),
+            "blank customer id": await rel.post("/members", json={"customer_id": "   "}),
+        }
+        mid = (await join(rel, "C-700"))["member_id"]
+        refused["contract ref of 128"] = await rel.post(f"/members/{mid}/referrals",
+                                                        json={"buyer_name": "李女士", "contract_ref": "H" * 128})
+        merchant = (await rel.post("/merchants", json={"name": "湖畔咖啡"})).json()["_id"]
+        offer = {"title": "咖啡", "min_tier": "regular", "points_cost": 0, "limit_per_member": 1, "limit_total": 1}
+        for name, change in (("points beyond int64", {"points_cost": 2 ** 63}),
+                             ("a limit per member of a trillion", {"limit_per_member": 10 ** 12}),
+                             ("a tier the club lacks", {"min_tier": "platinum"})):
+            refused[name] = await rel.post(f"/merchants/{merchant}/offers", json={**offer, **change})
+        refused["the year 9999"] = await rel.post("/activities", json={
+            "title": "跨年", "starts_at": "9999-12-31T23:30:00+00:00", "capacity": 5, "duration_minutes": 60 * 24})
+        assert {k: r.status_code for k, r in refused.items()} == {k: 422 for k in refused}, \
+            {k: r.text[:200] for k, r in refused.items() if r.status_code != 422}
+        assert all(r.json()["code"] == "validation_error" and r.json()["errors"] for r in refused.values())
+
+        # the longest of each that the schema allows works: the member, a referral that tiers up (1000 points)
+        longest = await rel.post("/members", json={"customer_id": "C" * 64, "name": "赵", "phone": "138"})
+        assert longest.status_code == 201, longest.text
+        referred = await rel.post(f"/members/{mid}/referrals",
+                                  json={"buyer_name": "李" * 200, "contract_ref": "H" * 64})
+        assert referred.status_code == 201, referred.text
+        assert (await rel.get(f"/members/{mid}")).json()["tier"] == "silver"

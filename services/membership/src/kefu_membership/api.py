@@ -10,15 +10,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timezone
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
 from kefu_contracts import Contact
 from kefu_kit.aggregates import ConcurrentChange, NotFound
 from kefu_kit.auth import Allowed, Principal, Role, require
 from kefu_kit.http_errors import ERROR_RESPONSES, error_response
 from kefu_kit.pages import DEFAULT_LIMIT, MAX_LIMIT, NEXT_CURSOR, PAGE_RESPONSES, BadCursor
-from pydantic import AwareDatetime, BaseModel, Field
 
 from . import activities, earning, redeeming
 from .bodies import (
@@ -35,6 +34,17 @@ from .bodies import (
 from .context import Cause, Club, Conflict, Unknown
 from .domain.benefits import NotEligible
 from .domain.roster import RosterError
+from .inputs import (
+    MAX_ID,
+    ActivityIn,
+    Application,
+    MerchantIn,
+    OfferBase,
+    RedemptionRequest,
+    Referral,
+    SignUp,
+    offer_model,
+)
 from .joining import join
 from .privacy import contact_for
 from .standing import reading
@@ -49,55 +59,6 @@ READERS = (Role.HOTLINE_AGENT, Role.COMPLAINT_SPECIALIST, Role.AFTERSALES_SUPERV
 SIGNERS = (Role.HOTLINE_AGENT, Role.CUSTOMER_RELATIONS)
 # Crediting points (referrals), redeeming, checking in, merchants, offers and events: customer relations only.
 RELATIONS = (Role.CUSTOMER_RELATIONS,)
-
-
-class PropertyIn(BaseModel):
-    project: str = Field(min_length=1, max_length=200)
-    building: str | None = Field(None, max_length=100)
-    unit: str | None = Field(None, max_length=100)
-
-
-class Application(BaseModel):
-    customer_id: str = Field(min_length=1, max_length=128)
-    name: str | None = Field(None, max_length=200)
-    phone: str | None = Field(None, max_length=40)
-    email: str | None = Field(None, max_length=320)
-    properties: list[PropertyIn] = Field(default_factory=list, max_length=100)
-
-
-class Referral(BaseModel):
-    buyer_name: str = Field(min_length=1, max_length=200)
-    contract_ref: str = Field(min_length=1, max_length=128)
-
-
-class RedemptionRequest(BaseModel):
-    offer_id: str = Field(min_length=1, max_length=64)
-
-
-class MerchantIn(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
-    category: str | None = Field(None, max_length=100)
-    address: str | None = Field(None, max_length=500)
-
-
-class OfferIn(BaseModel):
-    title: str = Field(min_length=1, max_length=200)
-    min_tier: str = Field(description="the lowest tier that may redeem (e.g. regular, silver, gold, diamond)")
-    points_cost: int = Field(ge=0)
-    limit_per_member: int = Field(ge=1)
-    limit_total: int = Field(ge=1, le=100_000)
-
-
-class ActivityIn(BaseModel):
-    title: str = Field(min_length=1, max_length=200)
-    project: str | None = Field(None, max_length=200)
-    starts_at: AwareDatetime
-    capacity: int = Field(ge=1, le=100_000)
-    duration_minutes: int | None = Field(None, ge=1, le=60 * 24 * 14)
-
-
-class SignUp(BaseModel):
-    member_id: str = Field(min_length=1, max_length=64)
 
 
 @asynccontextmanager
@@ -119,6 +80,8 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+# Ids in paths: what no record's id exceeds (inputs.py), so a longer one is a 422, not a search.
+PathId = Annotated[str, Path(min_length=1, max_length=MAX_ID)]
 Limit = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
 Cursor = Query(None, description=f"the {NEXT_CURSOR} header of the previous page")
 
@@ -185,24 +148,26 @@ def build_router(club: Club) -> APIRouter:
             response.status_code = 200
         return await member_view(member["_id"], who)
 
-    @router.get("/members/{member_id}", tags=["members"], response_model=MemberOut, **AS_STORED, responses=_responses(404, 422))
-    async def get_member(member_id: str, who: Allowed(*READERS)) -> dict[str, Any]:
+    @router.get("/members/{member_id}", tags=["members"], response_model=MemberOut, **AS_STORED,
+                responses=_responses(404, 422))
+    async def get_member(member_id: PathId, who: Allowed(*READERS)) -> dict[str, Any]:
         """Profile, tier, points balance and properties (name and phone masked for roles without PII)."""
         return await member_view(member_id, who)
 
     @router.get("/members/{member_id}/points", tags=["members"], response_model=PointsOut, **AS_STORED, responses=PAGED)
-    async def points(member_id: str, response: Response, who: Allowed(*READERS), limit: int = Limit,
+    async def points(member_id: PathId, response: Response, who: Allowed(*READERS), limit: int = Limit,
                      cursor: str | None = Cursor) -> dict[str, Any]:
         """The ledger, oldest first (a page of it), and the balance all of it sums to."""
         member = await member_view(member_id, who)
         entries = await _paged(response, club.ledger.page(member_id, cursor, limit))
         return {"member_id": member_id, "balance": member["balance"], "entries": entries}
 
-    @router.post("/members/{member_id}/referrals", tags=["members"], status_code=201, response_model=ReferralOut, **AS_STORED,
+    @router.post("/members/{member_id}/referrals", tags=["members"], status_code=201, response_model=ReferralOut,
+                 **AS_STORED,
                  dependencies=[Depends(require(*RELATIONS))],
                  responses={200: {"model": ReferralOut, "description": "this contract was recorded already"},
                             **_responses(404, 422, s409="the contract was referred by another member", s503=BUSY)})
-    async def refer(member_id: str, body: Referral, response: Response) -> dict[str, Any]:
+    async def refer(member_id: PathId, body: Referral, response: Response) -> dict[str, Any]:
         """A referred buyer signed (老带新): points once per contract (a repeat answers 200)."""
         async with _answers():
             doc, created = await earning.refer(club, member_id, body.buyer_name, body.contract_ref, _now())
@@ -216,14 +181,14 @@ def build_router(club: Club) -> APIRouter:
                                                      "the offer's"),
                             **_responses(404, 422, s409="a limit of the offer is reached, or not enough points",
                                          s503=BUSY)})
-    async def redeem(member_id: str, body: RedemptionRequest) -> dict[str, Any]:
+    async def redeem(member_id: PathId, body: RedemptionRequest) -> dict[str, Any]:
         """Redeem an offer: a code, within the offer's limits, paid in points."""
         async with _answers():
             return await redeeming.redeem(club, member_id, body.offer_id, _now())
 
     @router.get("/members/{member_id}/redemptions", tags=["benefits"], response_model=list[RedemptionOut], **AS_STORED,
                 responses=PAGED)
-    async def redemptions(member_id: str, response: Response, who: Allowed(*READERS), limit: int = Limit,
+    async def redemptions(member_id: PathId, response: Response, who: Allowed(*READERS), limit: int = Limit,
                           cursor: str | None = Cursor) -> list[dict[str, Any]]:
         """The member's redemptions, oldest first."""
         await member_view(member_id, who)
@@ -235,20 +200,20 @@ def build_router(club: Club) -> APIRouter:
         """An alliance merchant (联盟商家)."""
         return await redeeming.add_merchant(club, body.model_dump(), _now())
 
-    @router.post("/merchants/{merchant_id}/offers", tags=["benefits"], status_code=201, response_model=OfferOut, **AS_STORED,
-                 dependencies=[Depends(require(*RELATIONS))], responses=_responses(404, 422))
-    async def add_offer(merchant_id: str, body: OfferIn) -> dict[str, Any]:
+    async def add_offer(merchant_id: PathId, body: OfferBase) -> dict[str, Any]:
         """An offer of a merchant, from a tier up, with limits per member and in total."""
-        try:
-            club.tiers.get(body.min_tier)
-        except KeyError as exc:
-            raise HTTPException(422, f"unknown tier {body.min_tier!r}") from exc
         async with _answers():
             return await redeeming.add_offer(club, merchant_id, body.model_dump(), _now())
 
-    @router.get("/merchants/{merchant_id}", tags=["benefits"], response_model=MerchantWithOffers, **AS_STORED, responses=PAGED,
+    add_offer.__annotations__["body"] = offer_model(club.tiers)  # min_tier: the club's own tiers, in the document
+    router.post("/merchants/{merchant_id}/offers", tags=["benefits"], status_code=201, response_model=OfferOut,
+                **AS_STORED, dependencies=[Depends(require(*RELATIONS))],
+                responses=_responses(404, 422))(add_offer)
+
+    @router.get("/merchants/{merchant_id}", tags=["benefits"], response_model=MerchantWithOffers, **AS_STORED,
+                responses=PAGED,
                 dependencies=[Depends(require(*READERS))])
-    async def get_merchant(merchant_id: str, response: Response, limit: int = Limit,
+    async def get_merchant(merchant_id: PathId, response: Response, limit: int = Limit,
                            cursor: str | None = Cursor) -> dict[str, Any]:
         """The merchant and its offers, oldest first (a page of them: the cursor pages the offers)."""
         merchant = await club.benefits.merchant(merchant_id)
@@ -265,7 +230,7 @@ def build_router(club: Club) -> APIRouter:
 
     @router.get("/activities/{activity_id}", tags=["activities"], response_model=ActivityOut, **AS_STORED,
                 dependencies=[Depends(require(*READERS))], responses=_responses(404, 422))
-    async def get_activity(activity_id: str) -> dict[str, Any]:
+    async def get_activity(activity_id: PathId) -> dict[str, Any]:
         """The event and its roster (member numbers only)."""
         activity = await club.activities.get(activity_id)
         if activity is None:
@@ -275,18 +240,19 @@ def build_router(club: Club) -> APIRouter:
     @router.post("/activities/{activity_id}/signups", tags=["activities"], response_model=SignupStatus, **AS_STORED,
                  dependencies=[Depends(require(*SIGNERS))],
                  responses=_responses(404, 422, s409="the event is closed", s503=BUSY))
-    async def sign_up(activity_id: str, body: SignUp) -> dict[str, Any]:
+    async def sign_up(activity_id: PathId, body: SignUp) -> dict[str, Any]:
         """Sign up: confirmed while places are free, else waitlisted."""
         async with _answers():
             activity = await activities.sign_up(club, activity_id, body.member_id, _now())
         return {"activity_id": activity_id, "member_id": body.member_id,
                 "status": activities.status_of(activity, body.member_id)}
 
-    @router.delete("/activities/{activity_id}/signups/{member_id}", tags=["activities"], response_model=ActivityOut, **AS_STORED,
+    @router.delete("/activities/{activity_id}/signups/{member_id}", tags=["activities"], response_model=ActivityOut,
+                   **AS_STORED,
                    dependencies=[Depends(require(*SIGNERS))],
                    responses=_responses(404, 422, s409="the event is closed, or the member has checked in",
                                         s503=BUSY))
-    async def cancel(activity_id: str, member_id: str) -> dict[str, Any]:
+    async def cancel(activity_id: PathId, member_id: PathId) -> dict[str, Any]:
         """Cancel; the first waitlisted member moves up."""
         async with _answers():
             activity = await activities.cancel(club, activity_id, member_id, _now())
@@ -296,7 +262,7 @@ def build_router(club: Club) -> APIRouter:
                  response_model=SignupStatus, **AS_STORED, dependencies=[Depends(require(*RELATIONS))],
                  responses=_responses(404, 422, s409="the event is closed, or the member has no confirmed place",
                                       s503=BUSY))
-    async def check_in(activity_id: str, member_id: str) -> dict[str, Any]:
+    async def check_in(activity_id: PathId, member_id: PathId) -> dict[str, Any]:
         """A confirmed member arrived: points for attending."""
         async with _answers():
             activity = await activities.check_in(club, activity_id, member_id, _now())
@@ -304,7 +270,7 @@ def build_router(club: Club) -> APIRouter:
 
     @router.post("/activities/{activity_id}/close", tags=["activities"], response_model=ActivityOut, **AS_STORED,
                  dependencies=[Depends(require(*RELATIONS))], responses=_responses(404, 422, s503=BUSY))
-    async def close(activity_id: str) -> dict[str, Any]:
+    async def close(activity_id: PathId) -> dict[str, Any]:
         """The event is over: attendees get the event-feedback survey."""
         async with _answers():
             return _activity_view(await activities.close(club, activity_id, _now()))
