@@ -24,13 +24,15 @@ from .adapters.owner_reads import OwnerReads
 from .context import Club, Conflict, Unknown
 from .domain.benefits import NotEligible
 from .domain.roster import RosterError
+from .inputs import ID_PATTERN, MAX_ID, Id
 from .owner_links import TOKEN_MAX, BadLink, ExpiredLink, OwnerLinks
 from .settings import Settings
 
 OPEN = public("the owner's club page and its actions: the signed, expiring link in the URL is the credential "
               "and names the member")
 Token = Annotated[str, Path(min_length=1, max_length=TOKEN_MAX, description="the owner's signed link token")]
-ActivityId = Annotated[str, Path(min_length=1, max_length=64)]
+ActivityId = Annotated[str, Path(min_length=1, max_length=MAX_ID, pattern=ID_PATTERN)]
+MemberId = Annotated[str, Path(min_length=1, max_length=MAX_ID, pattern=ID_PATTERN)]
 BUSY = "too many concurrent changes; retry after Retry-After seconds"
 LINK_ERRORS: dict[int | str, dict[str, Any]] = {
     404: error_response(404, "not an owner link of ours, or no such member, offer or event"),
@@ -49,11 +51,11 @@ class Strict(BaseModel):
 
 
 class OfferChoice(Strict):
-    offer_id: str = Field(min_length=1, max_length=64)
+    offer_id: str = Id("the offer to redeem")
 
 
 class EventChoice(Strict):
-    activity_id: str = Field(min_length=1, max_length=64)
+    activity_id: str = Id("the community event")
 
 
 class LedgerLine(BaseModel):
@@ -193,7 +195,7 @@ def build_owner_router(club: Club, db: AsyncDatabase[dict[str, Any]]) -> APIRout
                  dependencies=[Depends(require(Role.HOTLINE_AGENT, Role.CUSTOMER_RELATIONS))],
                  responses={404: ERROR_RESPONSES[404], 422: ERROR_RESPONSES[422],
                             409: error_response(409, "owner links are not enabled (KEFU_OWNER_LINK_SECRET unset)")})
-    async def club_link(member_id: Annotated[str, Path(min_length=1, max_length=64)]) -> dict[str, Any]:
+    async def club_link(member_id: MemberId) -> dict[str, Any]:
         """A fresh club link for an owner (to send again, e.g. on the phone); it expires like the welcome's."""
         if club.links is None:
             raise HTTPException(409, "owner links are not enabled (KEFU_OWNER_LINK_SECRET unset)")
