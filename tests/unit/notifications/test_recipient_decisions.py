@@ -106,6 +106,19 @@ def test_club_messages_go_to_the_owner_with_the_contact_in_the_event() -> None:
     assert (p.recipient, p.channel, p.address, p.template) == ("customer:C2", "wechat", "wx2", "member_joined.owner")
 
 
+def test_a_welcome_with_the_club_link_uses_the_template_that_carries_it() -> None:
+    from kefu_notifications.domain.templates import default_templates, message_fields
+
+    url = "https://club.example.cn/o/M2.1767225600.sig"
+    joined = MemberJoined(**ENVELOPE, customer_id="C2", member_id="M2", tier="silver", source="handover",
+                          joined_at=NOW, contact={"name": "王", "phone": "13900000002"}, club_url=url)
+    (p,) = for_member_joined(joined, None)
+    assert p.template == "member_joined.owner_link"
+    fields = {**message_fields(joined, NOW.tzinfo), **p.fields}
+    assert url in default_templates().render(p.template, "zh", fields).body
+    assert f"{url}?lang=en" in default_templates().render(p.template, "en", fields).body
+
+
 @pytest.mark.parametrize(("status", "template"), [("confirmed", "community_event.confirmed"),
                                                   ("waitlisted", "community_event.waitlisted"),
                                                   ("promoted", "community_event.promoted"),
@@ -124,7 +137,7 @@ def test_every_template_the_decisions_name_exists() -> None:
 
     names = set(default_templates().templates)
     assert {"case_assigned.department", "case_assigned.assignee", "complaint_escalated.approver",
-            "complaint_escalated.department", "member_joined.owner"} <= names
+            "complaint_escalated.department", "member_joined.owner", "member_joined.owner_link"} <= names
     assert {f"survey_due.{k}" for k in ("repair_return_visit", "complaint_return_visit", "periodic_satisfaction",
                                         "event_feedback")} <= names
 

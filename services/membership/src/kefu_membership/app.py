@@ -28,9 +28,11 @@ from prometheus_client import Counter, Gauge
 
 from . import activities, earning, joining, review
 from .adapters.parked import ParkedAnswers, ensure_parked_indexes
+from .adapters.owner_reads import ensure_owner_indexes
 from .adapters.store import ActivityStore, Benefits, Ledger, MemberStore, Referrals, ensure_indexes
 from .api import build_router
 from .context import Club
+from .owner_api import build_owner_router, owner_links
 from .domain.points import parse_earn_rules
 from .domain.tiers import parse_tier_table
 from .settings import Settings
@@ -43,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     kit = ServiceKit(settings, stats=("members", "points", "activities", "redemptions"))
     kit.on_startup(ensure_indexes)
     kit.on_startup(ensure_parked_indexes)
+    kit.on_startup(ensure_owner_indexes)
     publish = kit.publisher(*PUBLISHES)
 
     club = Club(
@@ -54,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         event_minutes=settings.event_duration_minutes,
         parked=ParkedAnswers(kit.db),
         parked_max_age=timedelta(seconds=settings.parked_max_age_s),
+        links=owner_links(settings),
     )
     parked_now = Gauge("kefu_membership_parked_answers", "Survey answers waiting for their owner to join",
                        registry=kit.registry)
@@ -97,6 +101,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     kit.every("parked-answers", settings.parked_check_interval_s, expire_parked)
     kit.every("close-community-events", settings.close_interval_s, close_due)
     kit.every("member-review", settings.review_interval_s, review_members)
-    app = kit.app([build_router(club)], title="kefu membership")
+    app = kit.app([build_router(club), build_owner_router(club, kit.db)], title="kefu membership")
     app.state.club = club
     return app

@@ -9,6 +9,7 @@ from .adapters.parked import ParkedAnswers
 from .adapters.store import ActivityStore, Benefits, Ledger, MemberStore, Referrals
 from .domain.points import EarnRules, default_earn_rules
 from .domain.tiers import TierTable, default_tier_table
+from .owner_links import OwnerLinks
 
 
 class Unknown(LookupError):
@@ -40,3 +41,5 @@ class Club:
     # answers that came before their owner joined (``earning``); None: not held, a non-member earns nothing at once
     parked: ParkedAnswers | None = None
     parked_max_age: timedelta = timedelta(days=1)
+    # signs the owners' club links (None: KEFU_OWNER_LINK_SECRET unset, no links)
+    links: OwnerLinks | None = None

@@ -44,6 +44,7 @@ async def join(
             event_id=derived_event_id(MEMBER_JOINED, member_id), occurred_at=now,
             correlation_id=cause.correlation_id, causation_id=cause.event_id, customer_id=customer_id,
             member_id=member_id, tier=state["tier"], source=source, joined_at=now, contact=contact,
+            club_url=club.links.issue(member_id, now)[1] if club.links else None,
         )
         member, created = await club.members.create(state, [joined, *tier_events])
         if created:

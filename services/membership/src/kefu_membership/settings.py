@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from kefu_kit import ServiceSettings
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 
 class Settings(ServiceSettings):
@@ -24,3 +24,7 @@ class Settings(ServiceSettings):
     parked_check_interval_s: float = Field(60.0, gt=0, description="how often parked survey answers are expired")
     event_duration_minutes: int = Field(
         120, ge=1, description="how long a community event lasts when its creator does not say")
+    owner_link_secret: SecretStr | None = Field(
+        None, description="HMAC key of the owners' club links (/o/<token>, at least 16 bytes); unset: no links")
+    owner_link_ttl_s: float = Field(30 * 86400, gt=0, description="how long an owner's club link stays valid")
+    owner_link_base_url: str = Field("http://127.0.0.1:8105", description="base URL of the owners' club links (/o/<token>)")

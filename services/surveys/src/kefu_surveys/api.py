@@ -19,15 +19,16 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from kefu_kit.aggregates import ConcurrentChange
 from kefu_kit.aggregates import NotFound as NoAggregate
 from kefu_kit.auth import MANAGERS, Principal, Role, public, require
 from kefu_kit.http_errors import ERROR_RESPONSES, error_response
+from kefu_kit.owner_pages import HTML_CONTENT, wants_html
 from kefu_kit.pages import DEFAULT_LIMIT, MAX_LIMIT, NEXT_CURSOR, PAGE_RESPONSES, BadCursor
 from pydantic import BaseModel, Field, create_model
 
-from . import answers, campaigns
+from . import answers, campaigns, owner_page
 from .adapters.store import HIDDEN
 from .context import Surveys
 from .domain.cadence import next_survey_due
@@ -187,9 +188,12 @@ def build_router(r: Surveys) -> APIRouter:
         return await _answer(lambda: answers.issue_link(r, survey_id, _now()))
 
     @router.get("/s/{token}", tags=["owners"], response_model=LinkForm, openapi_extra=LINK_PUBLIC,
-                responses=LINK_ERRORS)
-    async def show_link(token: Token) -> dict[str, Any]:
-        """The questionnaire behind an owner's link."""
+                responses={200: {"content": HTML_CONTENT}, **LINK_ERRORS})
+    async def show_link(token: Token, request: Request) -> Any:
+        """The questionnaire behind an owner's link: a page for a browser (Accept: text/html), JSON otherwise."""
+        if wants_html(request):
+            return await owner_page.show(r, token, request, _now())
+
         async def show() -> dict[str, Any]:
             link, survey = await answers.open_link(r, token, _now())
             return {"survey_id": survey["_id"], "kind": survey["kind"], "case_id": survey.get("case_id"),

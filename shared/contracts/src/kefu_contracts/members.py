@@ -46,6 +46,8 @@ class MemberJoined(DerivedEvent):
     source: Literal["application", "handover"]
     joined_at: AwareDatetime
     contact: Contact = Field(default_factory=Contact)
+    club_url: str | None = Field(None, description="the owner's signed, expiring link to their club page "
+                                                   "(/o/<token>); absent when the club gives no links")
 
 
 class PropertyHandedOver(DerivedEvent):

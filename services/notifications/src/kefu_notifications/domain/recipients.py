@@ -112,7 +112,8 @@ def for_survey_due(event: SurveyDue, preference: Preference | None) -> list[Plan
 def for_member_joined(event: MemberJoined, preference: Preference | None) -> list[Planned]:
     c = event.contact
     contact = OwnerContact(event.customer_id, c.name, c.phone, c.email, c.wechat_openid)
-    return _owner(contact, preference, None, "member_joined.owner")
+    # membership signs the owner's club link when it holds the link secret; the welcome then carries it
+    return _owner(contact, preference, None, "member_joined.owner_link" if event.club_url else "member_joined.owner")
 
 
 def for_signup_changed(event: CommunityEventSignupChanged, preference: Preference | None) -> list[Planned]:
