@@ -173,7 +173,7 @@ async def test_an_agent_records_a_phone_visit(services, producer, mongo, namespa
 
 
 async def test_an_unanswered_visit_is_retried_once_on_another_channel(services, producer, mongo, namespace, infra):
-    services("surveys", "surveys", **FAST, KEFU_VISIT_ANSWER_WINDOW_S="1.5")
+    svc, _ = services("surveys", "surveys", **FAST, KEFU_VISIT_ANSWER_WINDOW_S="1.5")
     db = mongo[f"{namespace}_kefu_surveys"]
     await send(producer, namespace, "case.status_changed", status_event("case-x", "cust-x"))
     await eventually(lambda: db.cases.count_documents({}), lambda n: n == 1, what="case learned")
@@ -182,6 +182,11 @@ async def test_an_unanswered_visit_is_retried_once_on_another_channel(services, 
                               timeout=60, what="unreachable after the retry")
     due = await surveys_due(infra, namespace)
     assert [d["preferred_channel"] for d in due] == ["phone", "sms"]
+    # an agent phones without a link; the SMS carries the owner's own link, stored before it went out
+    assert due[0].get("answer_url") is None and "/s/" in due[1]["answer_url"]
+    async with httpx.AsyncClient(base_url=svc.url, timeout=20) as owner:
+        late = await owner.get("/s/" + due[1]["answer_url"].rsplit("/s/", 1)[1])
+    assert late.status_code == 410, "the SMS link exists and, after the visit expired, says so"
     assert len({d["event_id"] for d in due}) == 2 and {d["survey_id"] for d in due} == {survey["_id"]}
     assert [(u["attempt"], u["channel"]) for u in survey["unreachable"]] == [(1, "phone"), (2, "sms")]
     assert survey["attempt"] == 2
@@ -218,6 +223,11 @@ async def test_a_campaign_publishes_at_its_rate_and_pauses(services, mongo, name
     events = [json.loads(m.value) for m in records]
     assert len(events) == total and len({e["customer"]["customer_id"] for e in events}) == total, "each owner once"
     assert all(e["kind"] == "periodic_satisfaction" and e["preferred_channel"] == "sms" for e in events)
+    assert len({e["answer_url"] for e in events}) == total, "every owner's invitation carries a link of its own"
+    async with httpx.AsyncClient(base_url=svc.url, timeout=20) as owner:
+        for e in events[:: total // 5]:
+            opened = await owner.get("/s/" + e["answer_url"].rsplit("/s/", 1)[1])
+            assert opened.status_code == 200 and opened.json()["questionnaire"], opened.text
     times = sorted(m.timestamp / 1000 for m in records)
     assert times[-1] - times[0] >= (total - 1) * 60 / rate - 2
     # The bound is the configured rate per 10 s window; a sliding window over producer timestamps

@@ -40,6 +40,8 @@ from kefu_surveys.adapters.store import (
     ensure_indexes,
     expired_filter,
     legacy_unsent_filter,
+    links_expired_before,
+    uses_before,
     list_filter,
     of_project,
     owed_filter,
@@ -137,6 +139,13 @@ async def test_every_repository_query_is_served_by_an_index(mongo, namespace):
     await assert_indexed(r.campaigns.snapshots, running_filter())
     await assert_indexed(r.campaigns.snapshots, project_filter("滨江花园"))
     await assert_indexed(r.campaigns.owners, owners_filter(created["_id"], 0, 5), sort=[("idx", 1)])
+    # pruning owners' links: expired ones and old uses, by their own indexes
+    await r.links.add("a" * 64, s["_id"], T0, T0)
+    await r.links.use("a" * 64, T0)
+    await assert_indexed(r.links.links, links_expired_before(T0), index="expires_at_1")
+    await assert_indexed(r.links.uses, uses_before(T0), index="at_1")
+    assert await r.links.prune(T0 + 40 * DAY, timedelta(days=30)) == 1
+    assert await r.links.get("a" * 64) is None and not await r.links.used("a" * 64)
 
 
 async def test_owed_events_are_dropped_once_published_and_nothing_publishes_twice(mongo, namespace):

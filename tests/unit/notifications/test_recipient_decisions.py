@@ -94,6 +94,20 @@ def test_survey_due_goes_to_the_owner_on_the_preferred_channel_non_urgent() -> N
     assert (p.channel, p.locale) == ("sms", "en")
 
 
+def test_a_survey_with_the_owners_link_uses_the_template_that_carries_it() -> None:
+    from kefu_notifications.domain.templates import default_templates
+
+    (p,) = for_survey_due(survey(answer_url="https://kefu.example.com/s/tok123", preferred_channel="sms"), None)
+    assert p.template == "survey_due.repair_return_visit.link"
+    templates = default_templates()
+    for kind in ("repair_return_visit", "complaint_return_visit", "periodic_satisfaction", "event_feedback"):
+        fields = {"owner_name": "李先生", "owner_name_en": "Mr Li", "case_id": "K1", "questionnaire_id": "q",
+                  "expires_at": "12-08", "answer_url": "https://kefu.example.com/s/tok123"}
+        for locale in ("zh", "en"):
+            text = templates.render(f"survey_due.{kind}.link", locale, fields).body
+            assert "https://kefu.example.com/s/tok123" in text
+
+
 def test_an_owner_who_cannot_be_reached_gets_nothing() -> None:
     assert for_survey_due(survey(customer={"customer_id": "C1", "name": "无联系方式"}), None) == []
     assert for_survey_due(survey(customer={"phone": "13900000001"}), None) == []  # no customer id

@@ -80,6 +80,18 @@ def questionnaire_of(r: Surveys, survey: dict[str, Any]) -> Questionnaire:
     return r.questionnaires[survey["questionnaire_id"]]
 
 
+SELF_SERVICE = frozenset({"sms", "wechat", "email"})  # channels on which the owner answers by themselves
+
+
+def new_link(r: Surveys, channel: str) -> tuple[str, str] | None:
+    """A fresh owner's link for a ``survey.due`` on ``channel``: (token SHA-256 to store, URL to send), or None
+    when an agent phones. The caller stores the hash before the event can go out, so a sent link always works."""
+    if channel not in SELF_SERVICE:
+        return None
+    token = secrets.token_urlsafe(32)
+    return token_hash(token), f"{r.settings.public_url.rstrip('/')}/s/{token}"
+
+
 async def issue_link(r: Surveys, survey_id: str, now: datetime) -> dict[str, Any]:
     """A new random link for the owner, valid until the survey's current attempt expires (only its hash is kept)."""
     survey = await r.surveys.get(survey_id)

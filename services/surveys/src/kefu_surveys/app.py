@@ -109,6 +109,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     kit.every("survey-scheduler", settings.scheduler_interval_s, run_scheduler)
     kit.every("campaign-pacer", settings.campaign_interval_s, campaigns.Pacer(r).tick)
     kit.every("outbox-relay", settings.relay_interval_s, relay)
+
+    async def prune_links() -> None:
+        await r.links.prune(now(), timedelta(seconds=settings.link_keep_s))
+
+    kit.every("link-prune", 3600.0, prune_links)  # owners' links only grow otherwise
     app = kit.app([build_router(r)], title="kefu surveys")
     app.state.surveys = r
     return app

@@ -26,6 +26,7 @@ from .adapters.store import DueOutbox
 from .context import Surveys
 from .domain.pacing import Claim, next_claim
 from .domain.visits import first_channel
+from .answers import new_link
 from .events import survey_due
 
 log = get_logger(__name__)
@@ -188,7 +189,7 @@ async def _store_batch(r: Surveys, campaign: dict[str, Any], batch: dict[str, An
     claim = Claim(batch["start"], batch["count"], batch["first_slot"], timedelta(seconds=batch["spacing_s"]))
     owners = await r.campaigns.owners_between(campaign["_id"], claim.start, claim.start + claim.count)
     window = r.answer_window(KIND)
-    surveys, entries = [], []
+    surveys, entries, links = [], [], []
     for i, owner in enumerate(owners):
         slot = claim.slot(i)
         customer = {k: v for k, v in owner["customer"].items() if v}
@@ -200,9 +201,13 @@ async def _store_batch(r: Surveys, campaign: dict[str, Any], batch: dict[str, An
             "channel": first_channel(KIND, customer, r.policy), "correlation_id": campaign["_id"],
             "cause_event_id": campaign["_id"], "unreachable": [], "created_at": now,
         }
-        event = survey_due(survey, 1, survey["channel"], slot, survey["expires_at"], slot)
+        made = new_link(r, survey["channel"])
+        if made is not None:
+            links.append((made[0], survey["_id"], survey["expires_at"]))
+        event = survey_due(survey, 1, survey["channel"], slot, survey["expires_at"], slot, made and made[1])
         survey["outbox"] = DueOutbox.entry(event, slot, campaign["_id"])
         surveys.append(survey)
         entries.append(({**survey["outbox"], "survey_id": survey["_id"]}, event))
+    await r.links.add_many(links, now)  # before the surveys owe their events: a sent link always exists
     await r.surveys.add_many(surveys)  # each with the survey.due it owes; a survey stored before keeps its own
     return entries

@@ -18,7 +18,7 @@ def due_event_id(survey_id: str, attempt: int) -> str:
 
 
 def survey_due(survey: dict[str, Any], attempt: int, channel: str, due_at: datetime,
-               expires_at: datetime, at: datetime) -> SurveyDue:
+               expires_at: datetime, at: datetime, answer_url: str | None = None) -> SurveyDue:
     customer = survey.get("customer") or {}
     return SurveyDue(
         event_id=due_event_id(survey["_id"], attempt),
@@ -33,6 +33,7 @@ def survey_due(survey: dict[str, Any], attempt: int, channel: str, due_at: datet
         due_at=due_at,
         expires_at=expires_at,
         preferred_channel=channel,
+        answer_url=answer_url,
     )
 
 

@@ -18,6 +18,7 @@ from kefu_kit import get_logger
 from .context import Surveys
 from .domain.visits import first_channel, on_expiry
 from .adapters.store import DueOutbox
+from .answers import new_link
 from .events import survey_due
 
 log = get_logger(__name__)
@@ -41,12 +42,24 @@ async def _customer(survey: dict[str, Any], r: Surveys) -> dict[str, Any]:
     return {"customer_id": customer_id, **await r.customers.contact(customer_id)}
 
 
+async def _link(r: Surveys, survey_id: str, channel: str, expires_at: datetime, now: datetime) -> str | None:
+    """The owner's answer link for this attempt, stored before the claim that owes the event: a link an owner
+    receives always exists (a claim another instance wins leaves an unsent link, which expires unused)."""
+    made = new_link(r, channel)
+    if made is None:
+        return None
+    digest, url = made
+    await r.links.add(digest, survey_id, expires_at, now)
+    return url
+
+
 async def fire(survey: dict[str, Any], r: Surveys, now: datetime) -> None:
     """Publish the survey's first ``survey.due``; with no known customer or contact an agent phones."""
     customer = await _customer(survey, r)
     channel = first_channel(survey["kind"], customer, r.policy)
     expires_at = now + r.answer_window(survey["kind"])
-    event = survey_due({**survey, "customer": customer}, 1, channel, survey["due_at"], expires_at, now)
+    link = await _link(r, survey["_id"], channel, expires_at, now)
+    event = survey_due({**survey, "customer": customer}, 1, channel, survey["due_at"], expires_at, now, link)
     owed = DueOutbox.entry(event, now, survey.get("campaign_id"))
     if await r.surveys.claim(survey, owed, status="open", customer=customer, channel=channel,
                              expires_at=expires_at, opened_at=now):
@@ -67,7 +80,8 @@ async def expire(survey: dict[str, Any], r: Surveys, now: datetime) -> None:
             log.info("survey unreachable", survey_id=survey["_id"], attempts=attempt)
         return
     expires_at = now + r.answer_window(survey["kind"])
-    event = survey_due(survey, attempt + 1, decision.channel, now, expires_at, now)
+    link = await _link(r, survey["_id"], decision.channel, expires_at, now)
+    event = survey_due(survey, attempt + 1, decision.channel, now, expires_at, now, link)
     owed = DueOutbox.entry(event, now, survey.get("campaign_id"))
     if await r.surveys.claim(survey, owed, status="open", attempt=attempt + 1, channel=decision.channel,
                              expires_at=expires_at, unreachable=[*survey["unreachable"], missed]):

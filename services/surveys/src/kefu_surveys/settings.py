@@ -32,3 +32,6 @@ class Settings(ServiceSettings):
         60.0, gt=0, description="an event still unmarked this long after its send time is relayed (its writer died); "
                                 "longer than marking a campaign batch sent takes (seconds on FerretDB)")
     public_url: str = Field("http://127.0.0.1:8104", description="base URL of the owners' survey links (/s/<token>)")
+    link_keep_s: float = Field(
+        30 * 86400.0, gt=0, description="how long expired owners' links (and link uses) are kept, so a late tap "
+        "hears \"expired\" rather than \"no such link\"; then they are deleted")

@@ -44,6 +44,10 @@ class SurveyDue(DerivedEvent):
     due_at: AwareDatetime
     expires_at: AwareDatetime
     preferred_channel: PreferredChannel
+    answer_url: str | None = Field(
+        default=None, max_length=500,
+        description="the owner's single-use, expiring link to answer on a phone (surveys' /s/{token}); "
+                    "absent when an agent phones the owner")
 
     def kafka_key(self) -> str:
         return self.customer.customer_id or self.survey_id

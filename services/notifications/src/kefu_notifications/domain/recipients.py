@@ -106,7 +106,9 @@ def for_survey_due(event: SurveyDue, preference: Preference | None) -> list[Plan
     """The owner's return visit or survey invitation (non-urgent: it waits for the end of quiet hours)."""
     c = event.customer
     contact = OwnerContact(c.customer_id, c.name, c.phone, c.email)
-    return _owner(contact, preference, event.preferred_channel.value, f"survey_due.{event.kind.value}")
+    # surveys puts the owner's single-use answer link on the event for channels the owner answers on
+    template = f"survey_due.{event.kind.value}" + (".link" if event.answer_url else "")
+    return _owner(contact, preference, event.preferred_channel.value, template)
 
 
 def for_member_joined(event: MemberJoined, preference: Preference | None) -> list[Planned]:

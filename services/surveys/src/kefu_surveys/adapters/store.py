@@ -59,6 +59,8 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     await db.surveys.create_index(page_index(LIST_KEY, ASCENDING))
     await db.outbox.create_index([("sent", ASCENDING), ("send_at", ASCENDING)])
     await db.answers.create_index([("sent", ASCENDING), ("send_at", ASCENDING)])
+    await db.links.create_index([("expires_at", ASCENDING)])    # pruning expired links
+    await db.link_uses.create_index([("at", ASCENDING)])        # pruning old uses
     await db.answers.create_index([(FACETS, ASCENDING)])
     await db.campaign_owners.create_index([("campaign_id", ASCENDING), ("idx", ASCENDING)])
     await db.customers.create_index([("projects", ASCENDING)])
@@ -166,6 +168,14 @@ async def insert_many_once(collection: AsyncCollection[dict[str, Any]], docs: li
     except BulkWriteError as exc:
         if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):
             raise
+
+
+def links_expired_before(cutoff: datetime) -> dict[str, Any]:
+    return {"expires_at": {"$lt": cutoff}}
+
+
+def uses_before(cutoff: datetime) -> dict[str, Any]:
+    return {"at": {"$lt": cutoff}}
 
 
 def event_from(doc: dict[str, Any]) -> Event:
@@ -387,6 +397,23 @@ class LinkStore:
     async def add(self, token_sha256: str, survey_id: str, expires_at: datetime, at: datetime) -> None:
         await self.links.insert_one({"_id": token_sha256, "survey_id": survey_id, "expires_at": expires_at,
                                      "created_at": at})
+
+    async def add_many(self, links: list[tuple[str, str, datetime]], at: datetime) -> None:
+        """Links of many surveys (a campaign batch) in one write: (token SHA-256, survey id, expiry)."""
+        if links:
+            await self.links.insert_many([{"_id": digest, "survey_id": survey_id, "expires_at": expires_at,
+                                           "created_at": at} for digest, survey_id, expires_at in links],
+                                         ordered=False)
+
+    async def prune(self, now: datetime, keep: timedelta) -> int:
+        """Links expired ``keep`` ago and uses that old go: an owner opening one later gets "no such link".
+
+        Kept that long so that, meanwhile, an owner who taps an old link is told it expired or was used.
+        """
+        cutoff = now - keep
+        gone = await self.links.delete_many(links_expired_before(cutoff))
+        await self.uses.delete_many(uses_before(cutoff))
+        return gone.deleted_count
 
     async def get(self, token_sha256: str) -> dict[str, Any] | None:
         return await self.links.find_one(by_id(token_sha256))
