@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field
 
 from .adapters.store import ContactLog, CustomerArchive, ProblemIndex, PropertyRegister, ensure_indexes
 from .contacts import CallIntake
+from .desk import build_router as desk_router
 from .handover import hand_over
 from .domain.handover import register_key
 from .domain.identity import UnidentifiableCaller
@@ -142,4 +143,4 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def get_register() -> list[dict[str, Any]]:
         return await register.entries.find().to_list()
 
-    return kit.app([customers, properties], title="kefu intake")
+    return kit.app([customers, properties, desk_router(archive, contacts, register)], title="kefu intake")
