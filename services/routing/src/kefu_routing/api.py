@@ -101,6 +101,8 @@ def build_router(r: Routing) -> APIRouter:
         project: Annotated[str | None, Query(max_length=200)] = None,
         building: Annotated[str | None, Query(max_length=200)] = None,
         overdue: bool | None = None,
+        awaiting_approval: bool | None = Query(None, description="true: cases with a handling plan or cost "
+                                               "approval pending (the approvers' inbox); false: all decided"),
         limit: int = Query(50, ge=1, le=MAX_LIMIT),
         skip: int = Query(0, ge=0, le=MAX_SKIP, description="prefer cursor; skip costs what it skips"),
         cursor: Annotated[str | None, Query(max_length=512, description="X-Next-Cursor of the page before")] = None,
@@ -122,7 +124,8 @@ def build_router(r: Routing) -> APIRouter:
             raise _bad_query("cursor", str(exc)) from exc
         filters: dict[str, Any] = {k: v for k, v in {
             "department": department, "status": status, "level": level, "kind": kind and kind.value,
-            "project": project, "building": building, "is_overdue": overdue}.items() if v is not None}
+            "project": project, "building": building, "is_overdue": overdue,
+            "awaiting_approval": awaiting_approval}.items() if v is not None}
         cases, following = await r.cases.page(filters, limit=limit, skip=skip, after=after, now=now())
         if following is not None:
             response.headers[NEXT_CURSOR] = encode_cursor(following)
