@@ -33,6 +33,7 @@ from .report.api import make_router as report_router
 from .report.api import store_sources
 from .settings import Settings
 from .store import CaseStore, ensure_indexes
+from .workspace import build_router as workspace_router
 
 STATIC = resources.files("kefu_dashboard") / "static"
 
@@ -66,7 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     kit.on_shutdown(lag.close)
     api = build_router(store, hub, lag, settings.feed_recent, settings.stream_keepalive_s)
     report = report_router(*store_sources(store.cases, store.answers), principal)
-    app = kit.app([api, report, _page_router()], title="kefu dashboard")
+    app = kit.app([api, report, _page_router(), workspace_router(settings)], title="kefu dashboard")
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     return app
 
