@@ -11,6 +11,7 @@ import httpx
 import pytest
 from kefu_contracts import Topics
 
+from support import auth
 from support.kafka_io import call_payload, read_all, send_json
 from support.routing_api import Tokens
 from support.waiting import eventually
@@ -79,7 +80,7 @@ async def test_a_burst_of_leak_complaints_makes_one_group_per_building(services,
 
 async def test_the_same_repair_routes_by_warranty(services, producer, mongo, namespace, infra, tokens):
     intake, routing = services("intake", "routing", KEFU_ROUTING_TOKENS=tokens.env())
-    async with httpx.AsyncClient(base_url=intake.url) as client:
+    async with auth.client(intake.url, "ops") as client:
         reply = await client.put("/property-register", json=[
             {"project": "翠湖天地", "handover_date": "2024-06-30"},
             {"project": "滨江花园", "handover_date": "2019-06-30"},
@@ -106,7 +107,7 @@ async def test_the_same_repair_routes_by_warranty(services, producer, mongo, nam
 async def test_cost_approval_within_authority_and_department_isolation(services, producer, mongo, namespace, infra,
                                                                        tokens):
     intake, routing = services("intake", "routing", KEFU_ROUTING_TOKENS=tokens.env())
-    async with httpx.AsyncClient(base_url=intake.url) as client:
+    async with auth.client(intake.url, "ops") as client:
         await client.put("/property-register", json=[{"project": "翠湖天地", "handover_date": "2025-01-15"}])
     repair = call_payload(1, kind="repair", body="屋面防水层破损，顶楼客厅漏水",
                           property={"project": "翠湖天地", "building": "2幢", "unit": "1801"})
@@ -187,7 +188,7 @@ async def test_a_second_contact_about_an_open_case_follows_it_up(services, produ
     followed = await read_all(infra, Topics(namespace)("case.followed_up"), 1000)
     assert len(followed) == 1 and json.loads(followed[0].value)["kind"] == "complaint"
 
-    async with httpx.AsyncClient(base_url=intake.url) as client:
+    async with auth.client(intake.url, "agent") as client:
         profile = (await client.get(f"/customers/{case['customer_id']}")).json()
     assert profile["customer"]["phones"] == ["+86" + first["caller"]["phone"]]
     assert [c["_id"] for c in profile["contacts"]] == [again["event_id"], first["event_id"]]

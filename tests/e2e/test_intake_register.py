@@ -9,6 +9,7 @@ import httpx
 import pytest
 from kefu_contracts import Topics
 
+from support import auth
 from support.kafka_io import read_all
 from support.waiting import eventually
 
@@ -19,7 +20,7 @@ async def test_a_unit_handed_over_to_its_owner_is_announced_once(services, mongo
     (intake,) = services("intake")
     entry = {"project": "金沙湾", "building": "12幢", "unit": "0801", "handover_date": "2026-12-20",
              "owner": {"name": "孙女士", "phone": "+86 139-0000-8888"}}
-    async with httpx.AsyncClient(base_url=intake.url) as client:
+    async with httpx.AsyncClient(base_url=intake.url, headers=auth.headers("ops")) as client:
         for _ in range(2):  # the same PUT twice (a retry): the same event, which consumers drop
             reply = await client.put("/property-register", json=[entry, {"project": "金沙湾", "handover_date": "2026-12-01"}])
             assert reply.status_code == 200 and reply.json() == {"recorded": 2, "handed_over": 1}
@@ -35,7 +36,7 @@ async def test_a_unit_handed_over_to_its_owner_is_announced_once(services, mongo
     assert first["contact"] == {"name": "孙女士", "phone": "+8613900008888"}
     customer = await mongo[f"{namespace}_kefu_intake"].customers.find_one({"_id": first["customer_id"]})
     assert customer["name"] == "孙女士"
-    async with httpx.AsyncClient(base_url=intake.url) as client:
+    async with auth.client(intake.url, "agent") as client:
         profile = (await client.get(f"/customers/{first['customer_id']}")).json()["customer"]
     assert profile["properties"][0]["unit"] == "0801"
 
@@ -49,7 +50,7 @@ async def test_an_owner_whose_phone_another_writer_holds_gets_a_503_to_retry_not
                                              "at": datetime.now(timezone.utc)})
     entry = {"project": "金沙湾", "building": "12幢", "unit": "0802", "handover_date": "2026-12-20",
              "owner": {"name": "李先生", "phone": "139 0000 7777"}}
-    async with httpx.AsyncClient(base_url=intake.url, timeout=60) as client:
+    async with auth.client(intake.url, "ops", timeout=60) as client:
         reply = await client.put("/property-register", json=[entry])
     assert reply.status_code == 503 and reply.headers["retry-after"] == "30"
     assert "retry" in reply.json()["detail"] and "7777" not in reply.text

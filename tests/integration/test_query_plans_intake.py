@@ -17,12 +17,16 @@ from kefu_intake.adapters.store import (
     claim_by,
     claims_older_than,
     ensure_indexes,
+    of_case,
     of_customer,
     problem_at_rev,
     problem_of_case,
     problems_closed_before,
     problems_quiet_since,
 )
+
+from kefu_intake.adapters.accepted import accepted_before
+from kefu_intake.adapters.departments import cases_in
 
 from support.plans import assert_indexed
 
@@ -35,7 +39,11 @@ async def db(mongo, namespace):
     db = mongo[f"{namespace}_kefu_intake"]
     await ensure_indexes(db)
     for i in range(50):  # a few documents, so the planner has something to choose from
-        await db.contacts.insert_one({"_id": f"call-{i}", "customer_id": f"cust-{i % 5}", "received_at": NOW})
+        await db.contacts.insert_one({"_id": f"call-{i}", "customer_id": f"cust-{i % 5}", "case_id": f"case-{i % 7}",
+                                      "received_at": NOW})
+        await db.case_departments.insert_one({"_id": f"case-{i}", "customer_id": f"cust-{i % 5}",
+                                              "department": ("engineering", "property")[i % 2], "at": NOW})
+        await db.accepted_calls.insert_one({"_id": f"event:call-{i}", "at": NOW - timedelta(days=i)})
         await db.customer_keys.insert_one({"_id": f"phone:+86139{i:08d}", "customer_id": f"cust-{i % 5}"})
         await db.customers.insert_one({"_id": f"cust-{i}", "name": None, "created_at": NOW})
         await db.customer_properties.insert_one({"_id": f"cust-{i}|p||", "customer_id": f"cust-{i % 5}"})
@@ -51,6 +59,14 @@ async def test_contact_log_queries_use_indexes(db) -> None:
     await assert_indexed(db.contacts, by_id("call-1"))
     await assert_indexed(db.contacts, by_ids(["call-1", "call-7", "call-9"]))  # a batch's redeliveries
     await assert_indexed(db.contacts, of_customer("cust-1"), sort=HISTORY_SORT, limit=50)  # customer history
+    await assert_indexed(db.contacts, of_case("case-1"), sort=HISTORY_SORT, limit=50)  # a department's view
+
+
+async def test_department_and_accepted_call_queries_use_indexes(db) -> None:
+    await assert_indexed(db.case_departments, cases_in("cust-1", "engineering"))  # may department staff see them
+    await assert_indexed(db.case_departments, {"_id": "case-1"})  # the case moved: its department noted
+    await assert_indexed(db.accepted_calls, {"_id": "event:call-1"})  # POST /calls: a retry's key
+    await assert_indexed(db.accepted_calls, accepted_before(NOW - timedelta(days=7)), index="at_1")  # the pruner
 
 
 async def test_customer_archive_queries_use_indexes(db) -> None:

@@ -1,14 +1,12 @@
 """Composition root of the intake service: its broker, store, subscriptions and routes."""
 
 from __future__ import annotations
-from fastapi import Depends
-from kefu_kit.auth import Role, public, require
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, FastAPI, HTTPException, Query
+from fastapi import APIRouter, Body, FastAPI, HTTPException, Path, Query
 from kefu_contracts import (
     CALL_RECEIVED,
     CASE_FOLLOWED_UP,
@@ -16,45 +14,43 @@ from kefu_contracts import (
     CASE_STATUS_CHANGED,
     PROPERTY_HANDED_OVER,
     CallReceived,
+    CaseStatusChanged,
 )
-from kefu_contracts import CaseStatusChanged
-from kefu_kit.aggregates import ConcurrentChange
 from kefu_kit import Batch, ServiceKit, publish_event, publisher_for, subscribe_batches, subscriber_options
-from pydantic import BaseModel, Field
+from kefu_kit.aggregates import ConcurrentChange
+from kefu_kit.auth import Allowed, Role
+from kefu_kit.http_errors import ERROR_RESPONSES, error_response
 
+from .access import profile_view
+from .adapters.departments import CaseDepartments
 from .adapters.store import ContactLog, CustomerArchive, ProblemIndex, PropertyRegister, ensure_indexes
+from .api_models import (
+    CustomerProfile,
+    RegisterEntry,
+    RegisterRecorded,
+    RegisterRow,
+)
 from .contacts import CallIntake
 from .desk import build_router as desk_router
-from .handover import hand_over
 from .domain.handover import register_key
 from .domain.identity import UnidentifiableCaller
+from .handover import hand_over
 from .settings import Settings
 
 CLOSED = ("resolved", "closed")
 CENTER_TZ = ZoneInfo("Asia/Shanghai")  # handover dates are local dates of the center
 
-
-class Owner(BaseModel):
-    """The owner a unit was handed over to (phone or email identifies them in the archive)."""
-
-    name: str | None = Field(None, max_length=100)
-    phone: str | None = Field(None, max_length=40)
-    email: str | None = Field(None, max_length=254)
-    customer_id: str | None = Field(None, max_length=64)
-
-
-class RegisterEntry(BaseModel):
-    """A handover date for a project, a building of it, or one unit (the most specific one applies).
-
-    With an ``owner`` (units only), the owner is put in the customer archive and
-    ``property.handed_over`` tells the owners' club, which welcomes the owner as a member.
-    """
-
-    project: str = Field(min_length=1, max_length=100)
-    building: str | None = Field(None, max_length=50)
-    unit: str | None = Field(None, max_length=50)
-    handover_date: date
-    owner: Owner | None = None
+# Who may do what (domain.md, Roles). The profile is read by everyone who talks to owners or handles their
+# cases; department staff only for customers with a case in their department; the analyst masked.
+PROFILE_READERS = (Role.HOTLINE_AGENT, Role.COMPLAINT_SPECIALIST, Role.DEPARTMENT_STAFF, Role.AFTERSALES_SUPERVISOR,
+                   Role.CUSTOMER_RELATIONS, Role.DATA_ANALYST, Role.CS_MANAGER, Role.CS_GENERAL_MANAGER)
+# Handover dates hold no personal data: the center reads them (warranty questions), operations feed them.
+REGISTER_READERS = (Role.OPS, Role.HOTLINE_AGENT, Role.COMPLAINT_SPECIALIST, Role.AFTERSALES_SUPERVISOR,
+                    Role.CUSTOMER_RELATIONS, Role.DATA_ANALYST, Role.CS_MANAGER, Role.CS_GENERAL_MANAGER)
+# Recording a handover puts an owner in the archive and the club: the register feed, relations, the manager.
+REGISTER_WRITERS = (Role.OPS, Role.CUSTOMER_RELATIONS, Role.CS_MANAGER)
+UNAVAILABLE = error_response(503, "the store or the broker is unavailable (or a claim is held): nothing was "
+                                  "accepted, retry after Retry-After")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -62,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     kit = ServiceKit(settings, stats=("contacts", "customers", "open_problems"))
     archive, contacts = CustomerArchive(kit.db), ContactLog(kit.db)
     problems, register = ProblemIndex(kit.db), PropertyRegister(kit.db)
+    departments = CaseDepartments(kit.db)
     window = timedelta(days=settings.follow_up_window_days)
     kit.on_startup(ensure_indexes)
 
@@ -82,7 +79,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @kit.broker.subscriber(settings.topics(CASE_STATUS_CHANGED), **group)
     async def on_case_status_changed(event: CaseStatusChanged) -> None:
-        """Routing moved a case: a resolved or closed problem takes a new case next time; a reopened one not."""
+        """Routing moved a case: its department is noted (who may see the customer); a resolved or closed
+        problem takes a new case next time, a reopened one not."""
+        await departments.record(event.case_id, event.customer_id, event.department, event.occurred_at)
         opening = await contacts.get(event.correlation_id)
         if opening and opening.get("problem_key") and opening["case_id"] == event.case_id:
             await problems.set_open(opening["problem_key"], event.case_id, event.status.value not in CLOSED,
@@ -100,21 +99,36 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     customers = APIRouter(prefix="/customers", tags=["customer archive"])
 
-    @customers.get("/{customer_id}", dependencies=[Depends(require(Role.HOTLINE_AGENT, Role.COMPLAINT_SPECIALIST, Role.DEPARTMENT_STAFF, Role.AFTERSALES_SUPERVISOR, Role.CUSTOMER_RELATIONS, Role.CS_MANAGER, Role.CS_GENERAL_MANAGER))])
+    @customers.get("/{customer_id}", response_model=CustomerProfile, responses={404: ERROR_RESPONSES[404]})
     async def customer_profile(
-        customer_id: str, limit: int = Query(50, ge=1, le=500), skip: int = Query(0, ge=0)
+        who: Allowed(*PROFILE_READERS),
+        customer_id: str = Path(min_length=1, max_length=128),
+        limit: int = Query(50, ge=1, le=500), skip: int = Query(0, ge=0, le=100_000),
     ) -> dict[str, Any]:
-        """A customer's profile (phones, emails, properties) and contact history, newest first."""
+        """A customer's profile (phones, emails, properties) and contact history, newest first.
+
+        Department staff see a customer who has a case in their department, and the contacts of those
+        cases only (404 otherwise, as for a customer who does not exist); the data analyst sees names,
+        phones, e-mails and free text masked."""
+        cases = None if who.sees_all else await departments.cases_of(customer_id, who.department or "")
+        if cases == []:
+            raise HTTPException(404, f"no customer {customer_id} with a case in your department")
         profile = await archive.profile(customer_id)
         if profile is None:
             raise HTTPException(404, f"no customer {customer_id}")
-        history = await contacts.history(customer_id, limit=limit, skip=skip)
-        return {"customer": profile, "contacts": history}
+        if cases is None:
+            history = await contacts.history(customer_id, limit=limit, skip=skip)
+        else:
+            history = await contacts.history_of_cases(cases, limit=limit, skip=skip)
+        return profile_view(profile, history, sees_pii=who.sees_pii)
 
     properties = APIRouter(prefix="/property-register", tags=["property register"])
 
-    @properties.put("", dependencies=[Depends(require(Role.OPS, Role.CUSTOMER_RELATIONS, Role.CS_MANAGER))])
-    async def put_register(entries: list[RegisterEntry]) -> dict[str, int]:
+    @properties.put("", response_model=RegisterRecorded,
+                    responses={422: error_response(422, "invalid entries, or an owner who cannot be identified"),
+                               503: UNAVAILABLE})
+    async def put_register(_who: Allowed(*REGISTER_WRITERS),
+                           entries: list[RegisterEntry] = Body(max_length=1000)) -> dict[str, int]:
         """Record handover dates (交付); routing decides warranty from them, the club welcomes owners."""
         for e in entries:
             if e.owner and not e.unit:
@@ -139,8 +153,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 handed_over += 1
         return {"recorded": len(entries), "handed_over": handed_over}
 
-    @properties.get("", dependencies=[Depends(require(Role.OPS, Role.CUSTOMER_RELATIONS, Role.CS_MANAGER, Role.CS_GENERAL_MANAGER))])
-    async def get_register() -> list[dict[str, Any]]:
+    @properties.get("", response_model=list[RegisterRow])
+    async def get_register(_who: Allowed(*REGISTER_READERS)) -> list[dict[str, Any]]:
+        """Every handover date recorded (a register is small: one entry per project, building or unit)."""
         return await register.entries.find().to_list()
 
     return kit.app([customers, properties, desk_router(archive, contacts, register)], title="kefu intake")

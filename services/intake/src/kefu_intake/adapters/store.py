@@ -46,6 +46,10 @@ log = get_logger(__name__)
 
 async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     await db.contacts.create_index([("customer_id", ASCENDING), ("received_at", DESCENDING)])
+    # a department's view of a customer: the contacts of its cases (``{customer_id, case_id: {$in}}`` scans)
+    await db.contacts.create_index([("case_id", ASCENDING), ("received_at", DESCENDING)])
+    await db.case_departments.create_index([("customer_id", ASCENDING), ("department", ASCENDING)])
+    await db.accepted_calls.create_index([("at", ASCENDING)])  # POST /calls keys: the pruner
     await db.customer_keys.create_index([("customer_id", ASCENDING)])
     await db.customer_properties.create_index([("customer_id", ASCENDING)])
     await db.customer_key_claims.create_index([("_id", ASCENDING), ("by", ASCENDING)])  # release: own claims only
@@ -70,6 +74,10 @@ def by_ids(ids: Iterable[str]) -> dict[str, Any]:
 
 def of_customer(customer_id: str) -> dict[str, Any]:
     return {"customer_id": customer_id}
+
+
+def of_case(case_id: str) -> dict[str, Any]:
+    return {"case_id": case_id}
 
 
 def claim_by(key: str, holder: str) -> dict[str, Any]:
@@ -323,6 +331,18 @@ class ContactLog:
     async def history(self, customer_id: str, limit: int, skip: int = 0) -> list[dict[str, Any]]:
         cursor = self.contacts.find(of_customer(customer_id)).sort(HISTORY_SORT).skip(skip).limit(limit)
         return await cursor.to_list()
+
+    async def history_of_cases(self, case_ids: Iterable[str], limit: int, skip: int = 0) -> list[dict[str, Any]]:
+        """The contacts of these cases, newest first: what a department sees of a customer's history.
+
+        One indexed read per case (a customer has few cases in one department), each cut at
+        ``skip + limit``, merged here: the one ``$in`` query on ``case_id`` would scan.
+        """
+        found: list[dict[str, Any]] = []
+        for case_id in sorted(set(case_ids)):
+            found += await self.contacts.find(of_case(case_id)).sort(HISTORY_SORT).limit(skip + limit).to_list()
+        found.sort(key=lambda c: (c["received_at"], c["_id"]), reverse=True)
+        return found[skip:skip + limit]
 
 
 class ProblemIndex:
