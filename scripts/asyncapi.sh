@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p docs/asyncapi
-for s in intake routing notifications surveys membership dashboard; do
+for s in intake routing notifications surveys membership dashboard knowledge; do
     .venv/bin/faststream docs gen "kefu_$s.asyncapi:app" -o "docs/asyncapi/$s.json" >/dev/null
     echo "asyncapi: docs/asyncapi/$s.json"
 done

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the six kefu services as background processes on this machine.
+# Runs the seven kefu services as background processes on this machine.
 #
 #   deploy/local/services.sh up       start every service not yet running, wait for /health
 #   deploy/local/services.sh down     SIGTERM each (graceful: in-flight messages finish and commit)
@@ -14,8 +14,8 @@ STACK_DIR=${KEFU_STACK_DIR:-$PWD/.stack}
 RUN_DIR=$STACK_DIR/run
 LOG_DIR=$STACK_DIR/logs
 PY=$PWD/.venv/bin/python
-SERVICES=${KEFU_SERVICES:-"intake routing notifications surveys membership dashboard"}
-declare -A PORT=([intake]=8101 [routing]=8102 [notifications]=8103 [surveys]=8104 [membership]=8105 [dashboard]=8106)
+SERVICES=${KEFU_SERVICES:-"intake routing notifications surveys membership dashboard knowledge"}
+declare -A PORT=([intake]=8101 [routing]=8102 [notifications]=8103 [surveys]=8104 [membership]=8105 [dashboard]=8106 [knowledge]=8107)
 mkdir -p "$RUN_DIR" "$LOG_DIR"
 
 port_of() {

@@ -16,7 +16,7 @@ from support.fuzz import fuzz
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
-SERVICES = ["intake", "routing", "notifications", "surveys", "membership", "dashboard"]
+SERVICES = ["intake", "routing", "notifications", "surveys", "membership", "dashboard", "knowledge"]
 EXAMPLES = int(os.environ.get("KEFU_FUZZ_EXAMPLES", "20"))
 
 

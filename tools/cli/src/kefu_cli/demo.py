@@ -17,7 +17,7 @@ from typing import Any
 from kefu_kit.masking import mask_text
 
 SERVICES = {"intake": 8101, "routing": 8102, "notifications": 8103, "surveys": 8104, "membership": 8105,
-            "dashboard": 8106}
+            "dashboard": 8106, "knowledge": 8107}
 
 
 def _port(name: str) -> int:

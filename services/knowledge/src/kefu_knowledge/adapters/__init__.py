@@ -1,0 +1,1 @@
+"""The knowledge service's store (its own database)."""
