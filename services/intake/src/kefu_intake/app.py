@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,9 +23,13 @@ from kefu_kit.auth import Allowed, Role
 from kefu_kit.http_errors import ERROR_RESPONSES, error_response
 
 from .access import profile_view
+from .accepting import CallAcceptance, CallConflict
+from .adapters.accepted import AcceptedCalls
 from .adapters.departments import CaseDepartments
 from .adapters.store import ContactLog, CustomerArchive, ProblemIndex, PropertyRegister, ensure_indexes
 from .api_models import (
+    CallAccepted,
+    CallSubmission,
     CustomerProfile,
     RegisterEntry,
     RegisterRecorded,
@@ -33,7 +38,7 @@ from .api_models import (
 from .contacts import CallIntake
 from .desk import build_router as desk_router
 from .domain.handover import register_key
-from .domain.identity import UnidentifiableCaller
+from .domain.identity import UnidentifiableCaller, identify
 from .handover import hand_over
 from .settings import Settings
 
@@ -49,6 +54,9 @@ REGISTER_READERS = (Role.OPS, Role.HOTLINE_AGENT, Role.COMPLAINT_SPECIALIST, Rol
                     Role.CUSTOMER_RELATIONS, Role.DATA_ANALYST, Role.CS_MANAGER, Role.CS_GENERAL_MANAGER)
 # Recording a handover puts an owner in the archive and the club: the register feed, relations, the manager.
 REGISTER_WRITERS = (Role.OPS, Role.CUSTOMER_RELATIONS, Role.CS_MANAGER)
+# Contacts come from the agents who take calls and from the channel adapters.
+CALL_RECORDERS = (Role.HOTLINE_AGENT, Role.CHANNEL_ADAPTER)
+
 UNAVAILABLE = error_response(503, "the store or the broker is unavailable (or a claim is held): nothing was "
                                   "accepted, retry after Retry-After")
 
@@ -96,6 +104,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await archive.claims.prune(datetime.now(timezone.utc))
 
     kit.every("identity-key-claims-prune", 60.0, prune_key_claims)  # claims outlive their lease only until then
+
+    accepted = AcceptedCalls(kit.db)
+    publish_call = kit.publisher(CALL_RECEIVED)
+
+    async def publish_acked(event: CallReceived) -> None:
+        """The broker's ack, or a TimeoutError (503) after a bound: a client is not kept waiting 40 s."""
+        await asyncio.wait_for(publish_call(event), settings.call_publish_timeout_s)
+
+    acceptance = CallAcceptance(accepted, publish_acked, publish_wait_s=settings.call_publish_timeout_s + 1.0)
+
+    async def prune_accepted() -> None:
+        await accepted.prune(datetime.now(timezone.utc) - timedelta(seconds=settings.accepted_call_retention_s))
+
+    kit.every("accepted-calls-prune", settings.accepted_call_prune_every_s, prune_accepted)
 
     customers = APIRouter(prefix="/customers", tags=["customer archive"])
 
@@ -158,4 +180,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """Every handover date recorded (a register is small: one entry per project, building or unit)."""
         return await register.entries.find().to_list()
 
-    return kit.app([customers, properties, desk_router(archive, contacts, register)], title="kefu intake")
+    calls = APIRouter(prefix="/calls", tags=["calls"])
+
+    @calls.post("", status_code=202, response_model=CallAccepted,
+                responses={409: error_response(409, "this event_id (or this channel's external_ref) was accepted "
+                                                    "before with a different body"),
+                           422: error_response(422, "not a valid call.received: each field in `errors`"),
+                           503: UNAVAILABLE})
+    async def post_call(who: Allowed(*CALL_RECORDERS), call: CallSubmission) -> CallAccepted:
+        """Record a contact for adapters that cannot speak Kafka and for agents: the body is the
+        ``call.received`` contract (``event_id`` and ``occurred_at`` optional), published to ``call.received``
+        with its contract key exactly as an adapter publishes it. 202 only once the broker acked it; intake
+        then records it like any call. A retry with the same ``event_id``, or the same ``external_ref`` from
+        the same channel, answers the same ``event_id`` and publishes nothing more; the same key with another
+        body is 409. An agent's call without ``agent_id`` names the agent as its recorder."""
+        try:  # what the consumer would dead-letter is refused here, where the sender can still fix it
+            identify(call.caller)
+        except UnidentifiableCaller as exc:
+            raise HTTPException(422, [{"loc": ["body", "caller"], "msg": str(exc), "type": "value_error"}]) from exc
+        try:
+            event_id = await acceptance.accept(call, who)
+        except CallConflict as exc:
+            raise HTTPException(409, str(exc)) from exc
+        return CallAccepted(event_id=event_id)
+
+    return kit.app([customers, properties, calls, desk_router(archive, contacts, register)], title="kefu intake")

@@ -20,3 +20,10 @@ class Settings(ServiceSettings):
     problem_closed_grace_s: float = Field(
         3600.0, ge=0, description="an open-problem entry whose case closed this long ago is pruned")
     problem_prune_every_s: float = Field(300.0, gt=0, description="how often stale open-problem entries are pruned")
+    accepted_call_retention_s: float = Field(
+        7 * 86400.0, gt=0, description="how long POST /calls remembers an event_id or external_ref, so a retry "
+                                       "within it gets the same answer and publishes nothing")
+    accepted_call_prune_every_s: float = Field(600.0, gt=0, description="how often older accepted-call keys are "
+                                                                          "pruned")
+    call_publish_timeout_s: float = Field(
+        10.0, gt=0, description="POST /calls waits this long for the broker's ack, then answers 503 (retry)")

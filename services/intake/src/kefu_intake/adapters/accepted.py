@@ -37,16 +37,21 @@ class AcceptedCalls:
     def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
         self.keys = db.accepted_calls
 
-    async def claim(self, key: str, event: dict[str, Any], fingerprint: str, at: datetime) -> dict[str, Any]:
-        """Take ``key`` for ``event``, or return what took it first (its event and fingerprint)."""
+    async def claim(self, key: str, event: dict[str, Any], fingerprint: str,
+                    at: datetime) -> tuple[dict[str, Any], bool]:
+        """Take ``key`` for ``event``: the stored document, and whether this request took it (else an earlier one)."""
         doc = {"_id": key, "event": event, "fingerprint": fingerprint, "published": False, "at": at}
         for _ in range(3):  # pruned between our insert and our read: insert again
             if await insert_once(self.keys, doc):
-                return doc
+                return doc, True
             found = await self.keys.find_one({"_id": key})
             if found is not None:
-                return found
+                return found, False
         raise RuntimeError(f"idempotency key {key} neither insertable nor readable")
+
+    async def is_published(self, key: str) -> bool:
+        found = await self.keys.find_one({"_id": key}, {"published": 1})
+        return bool(found and found.get("published"))
 
     async def mark_published(self, key: str) -> None:
         await self.keys.update_one({"_id": key}, {"$set": {"published": True}})
