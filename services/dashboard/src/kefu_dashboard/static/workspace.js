@@ -30,7 +30,7 @@ const L = {
   approval: { plan: "处理方案 Handling plan", cost: "费用 Cost" },
   wo: { open: "待开工 Open", started: "施工中 Started", completed: "已完工 Completed" },
 };
-const OPEN_STATUSES = ["opened", "assigned", "in_progress", "waiting_on_owner", "reopened"];
+const OPEN_STATUSES = ["assigned", "in_progress", "waiting_on_owner", "reopened"];  // routing's open ones
 const CALL_TAKERS = ["hotline_agent", "complaint_specialist", "aftersales_supervisor", "customer_relations", "cs_manager", "cs_general_manager"];
 const APPROVERS = ["complaint_specialist", "cs_manager", "cs_general_manager"];  // lowest authority first
 const QUEUE_ROLES = ["department_staff", "hotline_agent", "complaint_specialist", "aftersales_supervisor", "customer_relations", "cs_manager", "cs_general_manager"];
@@ -308,7 +308,7 @@ function resetCall() {
 // --- the queue ---------------------------------------------------------------------------------
 function fillOptions() {
   $("q-status").replaceChildren(el("option", { value: "" }, "在办 Open"),
-    ...Object.keys(L.status).map((s) => el("option", { value: s }, label("status", s))));
+    ...Object.keys(L.status).filter((s) => s !== "opened").map((s) => el("option", { value: s }, label("status", s))));
   $("q-kind").replaceChildren(el("option", { value: "" }, "全部 All"),
     ...Object.keys(L.kind).map((k) => el("option", { value: k }, label("kind", k))));
   $("q-department").replaceChildren(el("option", { value: "" }, "全部 All"),
