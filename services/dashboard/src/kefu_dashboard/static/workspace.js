@@ -56,6 +56,7 @@ function when(iso, withYear = false) {
   return new Date(iso).toLocaleString("zh-CN", { timeZone: "Asia/Shanghai", ...(withYear ? { year: "numeric" } : {}),
     month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" });
 }
+const short = (id) => (id || "").replace(/^case-/, "").slice(0, 8);  // enough to tell cases apart on a list
 const day = (iso) => (iso ? new Date(iso).toLocaleDateString("zh-CN", { timeZone: "Asia/Shanghai" }) : "—");
 
 // --- calling the services ----------------------------------------------------------------------
@@ -189,7 +190,7 @@ async function showOpenCases(contacts) {
   const cases = (await Promise.all(ids.map((id) => call("routing", `/cases/${encodeURIComponent(id)}`).catch(() => null))))
     .filter((c) => c && OPEN_STATUSES.includes(c.status));
   $("arch-cases").replaceChildren(...cases.map((c) => el("li", { "data-case-id": c._id },
-    el("code", {}, c._id.slice(0, 8)), ` ${label("kind", c.kind)} · ${label("status", c.status)} · ${label("department", c.department)}`)));
+    el("code", {}, short(c._id)), ` ${label("kind", c.kind)} · ${label("status", c.status)} · ${label("department", c.department)}`)));
   if (!cases.length) $("arch-cases").append(el("li", { class: "muted" }, "无 None"));
 }
 
@@ -263,7 +264,7 @@ async function submitCall() {
       event_id: eventId, channel: "hotline", caller, ...(property ? { property } : {}), ...(kind ? { kind } : {}),
       body: text, agent_id: state.me.name.slice(0, 64) } });
     $("call-result").hidden = false;
-    $("call-form").hidden = true;
+    $("call-submit").hidden = true;  // the form stays as it was sent, next to its case
     $("res-status").textContent = "已提交，等待分派 Submitted, routing…";
     const outcome = await poll("intake", () => call("intake", `/calls/${encodeURIComponent(accepted.event_id || eventId)}`));
     $("res-case").textContent = outcome.case_id;
@@ -277,7 +278,7 @@ async function submitCall() {
     showRouted(routed);
   } catch (err) {
     $("call-error").textContent = err.message;
-    $("call-form").hidden = false;
+    $("call-submit").hidden = false;
   } finally {
     $("call-submit").disabled = false;
   }
@@ -298,7 +299,7 @@ function resetCall() {
   for (const id of ["call-phone", "call-name", "call-text", "call-project", "call-building", "call-unit"]) $(id).value = "";
   $("cls-kind").value = ""; $("cls-category").textContent = "—"; $("cls-flags").textContent = "—"; $("cls-by").textContent = "";
   $("archive").hidden = true; $("lookup-msg").textContent = ""; $("call-error").textContent = "";
-  $("call-result").hidden = true; $("call-form").hidden = false; $("res-followup").hidden = true;
+  $("call-result").hidden = true; $("call-submit").hidden = false; $("res-followup").hidden = true;
   delete $("call-result").dataset.caseId; delete $("call-result").dataset.department;
   $("sugg-articles").replaceChildren(); $("sugg-cases").replaceChildren();
   $("sugg-msg").textContent = "输入内容后显示 Shown as you type";
@@ -331,7 +332,7 @@ async function loadQueue() {
   $("queue-table").tBodies[0].replaceChildren(...cases.map((c) => el("tr", {
     "data-case-id": c._id, class: `${overdueOf(c) ? "overdue" : ""} ${c._id === state.caseId ? "picked" : ""}`,
     onclick: () => openCase(c._id) },
-    el("td", {}, el("code", {}, c._id.slice(0, 8)), el("div", { class: "muted" }, (c.subject || c.body || "").slice(0, 30))),
+    el("td", {}, el("code", {}, short(c._id)), el("div", { class: "muted" }, (c.subject || c.body || "").slice(0, 30))),
     el("td", {}, label("kind", c.kind), c.level ? el("span", { class: `level l${c.level}` }, ` ${label("level", c.level)}`) : ""),
     el("td", {}, label("status", c.status)),
     el("td", {}, overdueOf(c) ? el("b", { class: "hot" }, `超时 Overdue ${when(dueOf(c))}`) : when(dueOf(c))))));
@@ -426,7 +427,7 @@ async function loadApprovals() {
       const mine = APPROVERS.indexOf(a.required_role) <= rank;
       const reason = el("input", { class: "reason", placeholder: "理由 Reason", maxLength: 2000 });
       const row = el("tr", { "data-case-id": c._id, "data-approval-id": a.id, class: mine ? "" : "beyond" },
-        el("td", {}, el("code", {}, c._id.slice(0, 8)), el("div", { class: "muted" }, `${label("department", c.department)} · ${(c.body || "").slice(0, 24)}`)),
+        el("td", {}, el("code", {}, short(c._id)), el("div", { class: "muted" }, `${label("department", c.department)} · ${(c.body || "").slice(0, 24)}`)),
         el("td", {}, label("approval", a.kind)),
         el("td", {}, a.kind === "cost" ? el("b", {}, `${a.amount} CNY`) : (a.plan || "").slice(0, 80)),
         el("td", {}, label("role", a.required_role), mine ? "" : el("div", { class: "muted" }, "超出您的权限 beyond your authority")),
@@ -448,10 +449,10 @@ async function decide(row, caseId, approvalId, decision, reason) {
     row.dataset.status = a.status;
     row.classList.add("decided");
     row.lastChild.replaceChildren(el("b", { class: a.status === "approved" ? "ok" : "hot" }, a.status === "approved" ? "已批准 Approved" : "已驳回 Rejected"));
-    show($("ap-msg"), `${caseId.slice(0, 8)} ${approvalId}: ${a.status}`, true);
+    show($("ap-msg"), `${short(caseId)} ${approvalId}: ${a.status}`, true);
   } catch (err) {
     row.dataset.refused = String(err.status);
-    show($("ap-msg"), `${caseId.slice(0, 8)} ${approvalId} — ${err.message}`, false);
+    show($("ap-msg"), `${short(caseId)} ${approvalId} — ${err.message}`, false);
   }
 }
 
