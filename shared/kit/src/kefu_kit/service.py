@@ -168,7 +168,7 @@ class ServiceKit:
             # The workspace page (served by the dashboard) calls each service from the browser with the
             # user's bearer token: a header, not a cookie, so no credentials mode; preflights are answered
             # before auth (a browser sends no Authorization with an OPTIONS preflight).
-            app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST", "PUT", "DELETE"],
+            app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
                                allow_headers=["Authorization", "Content-Type"], expose_headers=[NEXT_CURSOR],
                                max_age=600)
 
