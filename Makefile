@@ -10,18 +10,21 @@ DURATION ?= 60
 PRELOAD ?= 0
 STORES ?= shared
 KEEP ?= 0
+KB_DOCS ?= 10000
 
-.PHONY: help setup stack stack-stop up down demo test test-unit classify-report bench schemas asyncapi clean
+.PHONY: help setup stack stack-stop up down demo test test-unit classify-report kb-report kb-bench bench schemas asyncapi clean
 
 help:
-	@echo "make demo    set up everything, run the six services, replay the sample contacts, show what happened"
+	@echo "make demo    set up everything, run the seven services, replay the sample contacts, show what happened"
 	@echo "make test    set up everything and run the whole test suite on real Kafka and a real store"
-	@echo "make up      start Kafka, the store and the six services in the background; make down stops them"
+	@echo "make up      start Kafka, the store and the seven services in the background; make down stops them"
 	@echo "make bench   end-to-end throughput and latency against a bare Kafka relay; options:"
 	@echo "               CALLS=$(CALLS)      calls in a burst (~6 min at ~35 calls/s; ~10 min at the ~20/s of a busy shared box)"
 	@echo "               RATE=100 DURATION=$(DURATION)  a steady offered rate (calls/s) for DURATION s instead of a burst"
 	@echo "               PRELOAD=100000   start from that many calls' cases already stored (seeded, not replayed)"
 	@echo "               STORES=shared|per-service|private  the stack's store, a SecantusDB per service, or one of the bench's own"
+	@echo "make kb-report  knowledge search quality: top-1/top-3 on the held-out labelled inquiries"
+	@echo "make kb-bench   knowledge search latency (p50/p95) at KB_DOCS=$(KB_DOCS) articles and cases"
 	@echo "make schemas regenerate the pinned contract schemas (review the diff!)"
 	@echo "make asyncapi write each service's AsyncAPI document to docs/asyncapi/"
 
@@ -61,6 +64,12 @@ test: setup
 
 classify-report: setup
 	@for split in dev test all; do .venv/bin/python -m kefu_intake.evaluate data/labelled_contacts.jsonl --split $$split; echo; done
+
+kb-report: setup
+	@.venv/bin/kefu kb-report
+
+kb-bench: setup
+	@.venv/bin/kefu kb-bench --docs $(KB_DOCS)
 
 test-unit: setup
 	@.venv/bin/pytest -q tests/unit tests/contracts

@@ -10,7 +10,7 @@ EXPECTED = {
     "intake": ({"call.received", "case.status_changed"}, {"case.opened", "case.followed_up", "property.handed_over"}),
     "routing": ({"case.opened", "case.followed_up", "survey.answered", "member.tier_changed"},
                 {"case.assigned", "case.status_changed", "complaint.escalated", "complaint.group_changed",
-                 "repair.completed"}),
+                 "repair.completed", "defect.batch_suspected"}),
     "notifications": ({"case.assigned", "complaint.escalated", "survey.due", "member.joined",
                        "community_event.signup_changed"}, {"notification.failed"}),
     "surveys": ({"repair.completed", "case.status_changed", "member.joined", "property.handed_over",
@@ -19,7 +19,8 @@ EXPECTED = {
                    {"member.joined", "member.tier_changed", "community_event.signup_changed",
                     "community_event.attended"}),
     "dashboard": ({"case.opened", "case.assigned", "case.status_changed", "complaint.escalated",
-                   "complaint.group_changed", "survey.answered"}, set()),
+                   "complaint.group_changed", "survey.answered", "repair.completed"}, set()),
+    "knowledge": ({"case.opened", "case.status_changed"}, set()),
 }
 
 
@@ -37,7 +38,7 @@ def test_asyncapi_document_lists_the_service_topics(service: str, tmp_path) -> N
     assert consumes | publishes == set(addresses)
     schemas = json.dumps(doc["components"]["schemas"])
     if service == "dashboard":
-        # One subscriber reads all six topics and parses each by its topic (projection order matters more
+        # One subscriber reads all seven topics and parses each by its topic (projection order matters more
         # than a typed handler), so its document lists the channels without payload schemas.
         return
     assert "event_id" in schemas and "occurred_at" in schemas

@@ -23,7 +23,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 from selenium.common.exceptions import StaleElementReferenceException
 
 from support.routing_api import Tokens
@@ -124,6 +124,18 @@ async def test_the_page_shows_new_cases_live_and_only_what_the_caller_may_see(se
     await until(browser, lambda d: "投诉" in d.page_source and "<svg" in d.page_source, "the report with its charts")
     browser.close()
     browser.switch_to.window(main_window)
+    # The weekly report and the quality report from the same panel's selector (defaults: last week, last month).
+    for kind, title in (("week", "投诉周报"), ("quality", "质检报告")):
+        await asyncio.to_thread(Select(browser.find_element(By.ID, "report-kind")).select_by_value, kind)
+        assert browser.find_element(By.CSS_SELECTOR, f'#report label[data-kind="{kind}"]').is_displayed()
+        assert not browser.find_element(By.ID, "report-month").is_displayed()
+        await asyncio.to_thread(browser.find_element(By.CSS_SELECTOR, "#report button[type=submit]").click)
+        await until(browser, lambda d: len(d.window_handles) == 2, f"the {kind} report opened from the page")
+        browser.switch_to.window(next(h for h in browser.window_handles if h != main_window))
+        await until(browser, lambda d, t=title: t in d.page_source and "<svg" in d.page_source,
+                    f"the {kind} report with its charts")
+        browser.close()
+        browser.switch_to.window(main_window)
 
     await asyncio.to_thread(browser.find_element(By.ID, "logout").click)
     await asyncio.to_thread(sign_in, browser, dashboard.url, tokens.plain["engineering"])

@@ -37,7 +37,7 @@ async def test_repair_to_return_visits_to_points(services, producer, mongo, name
         KEFU_QUIET_HOURS="", KEFU_DELIVERY_INTERVAL_S="0.3", KEFU_FILE_PROVIDER_PATH=str(outbox),
     )
     topics = Topics(namespace)
-    async with auth.client(intake.url, "ops") as client:
+    async with auth.client(intake.url, "relations") as client:
         handed = await client.put("/property-register", json=[{
             "project": "翠湖天地", "building": "2幢", "unit": "1801", "handover_date": "2025-01-15",
             "owner": {"name": "钱女士", "phone": PHONE}}])

@@ -18,6 +18,7 @@ from kefu_contracts import Contact, PropertyHandedOver, SurveyAnswered, SurveyKi
 from kefu_membership.domain.members import member_id_for
 
 from e2e.test_case_pipeline import no_dead_letters
+from support import auth
 from support.kafka_io import read_all, send_json
 from support.waiting import eventually
 
@@ -90,7 +91,7 @@ async def test_points_for_answers_once_and_a_tier_up_makes_a_vip_routing_knows(
                       '[earn.survey]\ndefault = 3000\n', encoding="utf-8")
     (membership,) = services("membership", KEFU_POINTS_FILE=str(points))
     services("routing")
-    async with httpx.AsyncClient(base_url=membership.url, timeout=20) as client:
+    async with auth.client(membership.url, "relations") as client:
         member = await join(client, "C-200")
         assert (member["tier"], member["vip"], member["balance"]) == ("regular", False, 0)
         mid = member["member_id"]
@@ -121,8 +122,8 @@ async def test_concurrent_signups_fill_the_places_and_the_waiting_list_moves_up(
     services, mongo, namespace, infra
 ):
     a, b = services("membership", "membership")
-    async with httpx.AsyncClient(base_url=a.url, timeout=30) as ca, httpx.AsyncClient(base_url=b.url,
-                                                                                      timeout=30) as cb:
+    async with auth.client(a.url, "relations", timeout=30) as ca, auth.client(b.url, "relations",
+                                                                             timeout=30) as cb:
         ids = [(await join(ca, f"C-3{i:02d}"))["member_id"] for i in range(6)]
         created = await ca.post("/activities", json={"title": "中秋业主联谊会", "project": "翠湖天地",
                                                      "starts_at": (now() + timedelta(days=3)).isoformat(),
@@ -170,8 +171,8 @@ async def test_concurrent_signups_fill_the_places_and_the_waiting_list_moves_up(
 
 async def test_referrals_earn_once_and_redemption_limits_hold_under_concurrent_requests(services, namespace, infra):
     a, b = services("membership", "membership")
-    async with httpx.AsyncClient(base_url=a.url, timeout=60) as ca, httpx.AsyncClient(base_url=b.url,
-                                                                                      timeout=60) as cb:
+    async with auth.client(a.url, "relations", timeout=60) as ca, auth.client(b.url, "relations",
+                                                                             timeout=60) as cb:
         ids = [(await join(ca, f"C-4{i:02d}"))["member_id"] for i in range(6)]
         for i, m in enumerate(ids):
             referral = {"buyer_name": f"买家{i}", "contract_ref": f"HT-2026-{i:04d}"}
@@ -225,7 +226,7 @@ async def test_points_expire_once_per_member_and_month_and_events_close_by_thems
 ):
     fast = {"KEFU_REVIEW_INTERVAL_S": "0.3", "KEFU_CLOSE_INTERVAL_S": "0.3"}
     a, b = services("membership", "membership", **fast)
-    async with httpx.AsyncClient(base_url=a.url, timeout=30) as client:
+    async with auth.client(a.url, "relations", timeout=30) as client:
         mid = (await join(client, "C-500"))["member_id"]
         await client.post(f"/members/{mid}/referrals", json={"buyer_name": "李女士", "contract_ref": "HT-500"})
         # points earned 25 months ago (the past cannot be produced through the API: written as the ledger would)
@@ -252,3 +253,83 @@ async def test_points_expire_once_per_member_and_month_and_events_close_by_thems
                                 lambda e: len(e) >= 1, what="attended")
     assert [(e["member_id"], e["activity_id"]) for e in attended] == [(mid, act)]
     await no_dead_letters(infra, namespace)
+
+
+async def test_agents_sign_owners_up_on_the_phone_and_only_pii_roles_see_names_and_phones(services, namespace):
+    """Roles of the club: hotline agents sign owners up (club and events) and look them up; crediting, checking
+    in and redeeming stay with customer relations; the analyst reads members with name and phone masked;
+    department staff see no member (members are not their department's cases)."""
+    (membership,) = services("membership")
+    async with auth.client(membership.url, "agent") as agent, auth.client(membership.url, "relations") as rel, \
+            auth.client(membership.url, "analyst") as analyst, \
+            auth.client(membership.url, "engineering") as engineering:
+        joined = await agent.post("/members", json={"customer_id": "C-600", "name": "王先生", "phone": "13800002222",
+                                                    "email": "wang@example.com"})
+        assert joined.status_code == 201, joined.text
+        mid = joined.json()["member_id"]
+        assert joined.json()["contact"] == {"name": "王先生", "phone": "13800002222", "email": "wang@example.com"}
+        for client in (agent, rel):
+            assert (await client.get(f"/members/{mid}")).json()["contact"]["phone"] == "13800002222"
+
+        seen = await analyst.get(f"/members/{mid}")
+        assert seen.status_code == 200, seen.text
+        assert seen.json()["contact"] == {"name": "王**", "phone": "138****2222", "email": "w***@example.com"}
+        assert "13800002222" not in seen.text and "王先生" not in seen.text
+        assert (seen.json()["tier"], seen.json()["balance"]) == ("regular", 0), "the rest in clear"
+        assert (await analyst.get(f"/members/{mid}/points")).status_code == 200
+        assert (await engineering.get(f"/members/{mid}")).status_code == 403
+
+        soon = (now() + timedelta(days=1)).isoformat()
+        act = (await rel.post("/activities", json={"title": "业主联谊会", "starts_at": soon, "capacity": 5})).json()["_id"]
+        signed = await agent.post(f"/activities/{act}/signups", json={"member_id": mid})
+        assert signed.status_code == 200 and signed.json()["status"] == "confirmed", signed.text
+        cancelled = await agent.delete(f"/activities/{act}/signups/{mid}")
+        assert cancelled.status_code == 200 and mid not in cancelled.json()["confirmed"], cancelled.text
+        assert (await agent.post(f"/activities/{act}/signups", json={"member_id": mid})).json()["status"] == "confirmed"
+        refused = [await agent.post(f"/activities/{act}/signups/{mid}/checkin"),
+                   await agent.post(f"/members/{mid}/referrals",
+                                    json={"buyer_name": "李女士", "contract_ref": "HT-600"}),
+                   await analyst.post("/members", json={"customer_id": "C-601"})]
+        assert [r.status_code for r in refused] == [403, 403, 403], [r.text for r in refused]
+        assert (await rel.post(f"/activities/{act}/signups/{mid}/checkin")).status_code == 200
+
+
+async def test_input_the_operations_cannot_take_is_refused_by_the_schema_not_with_a_500(services, namespace):
+    """What each body may hold is in the OpenAPI document, and anything else is a 422 in the kit's shape:
+    ids that would not fit the ids derived from them, empty contact fields, tiers the club does not have,
+    dates and amounts the store cannot hold."""
+    (membership,) = services("membership")
+    async with auth.client(membership.url, "relations") as rel:
+        doc = (await rel.get("/openapi.json")).json()
+        schemas = doc["components"]["schemas"]
+        tiers = schemas["OfferIn"]["properties"]["min_tier"]
+        assert tiers.get("enum") == ["regular", "silver", "gold", "diamond"], tiers
+
+        refused = {
+            "customer id of 130": await rel.post("/members", json={"customer_id": "C" * 130, "name": "", "phone": ""}),
+            "customer id of 128": await rel.post("/members", json={"customer_id": "C" * 128}),
+            "empty phone": await rel.post("/members", json={"customer_id": "C-700", "phone": ""}),
+            "blank customer id": await rel.post("/members", json={"customer_id": "   "}),
+        }
+        mid = (await join(rel, "C-700"))["member_id"]
+        refused["contract ref of 128"] = await rel.post(f"/members/{mid}/referrals",
+                                                        json={"buyer_name": "李女士", "contract_ref": "H" * 128})
+        merchant = (await rel.post("/merchants", json={"name": "湖畔咖啡"})).json()["_id"]
+        offer = {"title": "咖啡", "min_tier": "regular", "points_cost": 0, "limit_per_member": 1, "limit_total": 1}
+        for name, change in (("points beyond int64", {"points_cost": 2 ** 63}),
+                             ("a limit per member of a trillion", {"limit_per_member": 10 ** 12}),
+                             ("a tier the club lacks", {"min_tier": "platinum"})):
+            refused[name] = await rel.post(f"/merchants/{merchant}/offers", json={**offer, **change})
+        refused["the year 9999"] = await rel.post("/activities", json={
+            "title": "跨年", "starts_at": "9999-12-31T23:30:00+00:00", "capacity": 5, "duration_minutes": 60 * 24})
+        assert {k: r.status_code for k, r in refused.items()} == {k: 422 for k in refused}, \
+            {k: r.text[:200] for k, r in refused.items() if r.status_code != 422}
+        assert all(r.json()["code"] == "validation_error" and r.json()["errors"] for r in refused.values())
+
+        # the longest of each that the schema allows works: the member, a referral that tiers up (1000 points)
+        longest = await rel.post("/members", json={"customer_id": "C" * 64, "name": "赵", "phone": "138"})
+        assert longest.status_code == 201, longest.text
+        referred = await rel.post(f"/members/{mid}/referrals",
+                                  json={"buyer_name": "李" * 200, "contract_ref": "H" * 64})
+        assert referred.status_code == 201, referred.text
+        assert (await rel.get(f"/members/{mid}")).json()["tier"] == "silver"

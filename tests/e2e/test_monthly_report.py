@@ -243,10 +243,11 @@ async def publish(producer: AIOKafkaProducer, ns: str, events: list[Event]) -> N
 # --- the expected report, computed here --------------------------------------------------------
 
 def expected(cases: list[Seed], answers: list[SeedAnswer], month: str, now: datetime,
-             project: str | None = None) -> dict[tuple[str, str], Any]:
-    """(section, name) -> value, straight from the definitions in the issue."""
+             project: str | None = None, period_of=month_of) -> dict[tuple[str, str], Any]:
+    """(section, name) -> value, straight from the definitions in the issue; ``period_of`` gives the
+    period of an instant ("2026-10"; the weekly report's test passes one giving "2026-W42")."""
     mine = [c for c in cases if project is None or c.project == project]
-    opened = [c for c in mine if month_of(c.opened) == month]
+    opened = [c for c in mine if period_of(c.opened) == month]
     out: dict[tuple[str, str], Any] = {("cases", "total"): len(opened)}
     counters = {
         "kind": Counter(c.kind for c in opened),
@@ -278,10 +279,10 @@ def expected(cases: list[Seed], answers: list[SeedAnswer], month: str, now: date
 
     out[("quality", "on_time_response_rate")] = rate(responded, lambda c: c.respond_by)
     out[("quality", "timely_resolution_rate")] = rate(resolved, lambda c: c.resolve_by)
-    major = {c.case_id for c in mine for lvl, at, _ in c.escalations if lvl == 3 and month_of(at) == month}
+    major = {c.case_id for c in mine for lvl, at, _ in c.escalations if lvl == 3 and period_of(at) == month}
     out[("quality", "major_complaints")] = len(major)
     project_of = {c.case_id: c.project for c in cases}
-    given = [a for a in answers if month_of(a.answered) == month
+    given = [a for a in answers if period_of(a.answered) == month
              and (project is None or project_of.get(a.case_id or "", "滨江花园") == project)]
     csats = [a.csat for a in given if a.csat is not None]
     out[("quality", "satisfaction_rate")] = sum(1 for c in csats if c >= 4) / len(csats) if csats else None

@@ -25,6 +25,7 @@ from kefu_notifications.adapters.providers import MESSAGE_ID_HEADER, SIGNATURE_H
 from kefu_notifications.domain.keys import message_id
 
 from e2e.test_case_pipeline import no_dead_letters
+from support import auth
 from support.kafka_io import read_all
 from support.lag import lag
 from support.waiting import eventually
@@ -138,8 +139,9 @@ def sent_lines(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-async def get(url: str, **params: Any) -> Any:
-    async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+async def get(url: str, who: str = "agent", **params: Any) -> Any:
+    """A GET as ``who`` (a hotline agent by default: sees texts in clear, as the owner's caller would)."""
+    async with auth.client(url, who, timeout=10) as client:
         response = await client.get(params.pop("path"), params=params)
         response.raise_for_status()
         return response.json()
@@ -268,7 +270,7 @@ async def test_an_owner_preference_chooses_channel_and_language(services, produc
     (notes,) = services("notifications", **fast(tmp_path))
     event = survey_due(customer={"customer_id": "C-pref", "name": "Ms Chen", "phone": "13912345678",
                                  "email": "chen@example.com"})
-    async with httpx.AsyncClient(base_url=notes.url, timeout=10) as client:
+    async with auth.client(notes.url, "agent", timeout=10) as client:  # the agent, on the owner's request
         assert (await client.get("/preferences/C-pref")).status_code == 404
         assert (await client.put("/preferences/C-pref", json={"channel": "fax"})).status_code == 422
         response = await client.put("/preferences/C-pref", json={"channel": "email", "locale": "en"})

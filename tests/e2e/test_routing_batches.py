@@ -24,14 +24,17 @@ KINDS = ("repair", "inquiry", "complaint", "inquiry", "suggestion")
 
 def opened(i: int, at: datetime) -> CaseOpened:
     kind = KINDS[i % len(KINDS)]
+    shared = i % 10 == 0  # half the repairs are of the shared exterior wall, half each owner's own kitchen tap
     return CaseOpened(
         event_id=f"opened-{uuid.uuid4()}", occurred_at=at, correlation_id=f"call-{uuid.uuid4()}",
         causation_id=f"call-{i}", case_id=f"case-{i:04d}-{uuid.uuid4().hex[:8]}", contact_id=f"call-{i}",
         customer_id=f"cust-{i}", channel="hotline", kind=kind, classified_by="rules",
-        category="leak" if kind == "repair" else None,
-        # repairs of 12 buildings: every building gets several leaks, so group complaints form mid-burst
+        category=("leak" if shared else "plumbing") if kind == "repair" else None,
+        # repairs of 12 buildings: every building gets several exterior-wall leaks, so group complaints form
+        # mid-burst, and several in-unit tap repairs, so batch-defect signals do too
         project="滨江花园", building=f"{i % 12 + 1}幢", unit=f"{i % 30 + 1:02d}01",
-        body={"repair": "卫生间天花板漏水", "complaint": "保安态度很差，我要投诉"}.get(kind, "请问物业费怎么交？"),
+        body={"repair": "外墙渗水，卫生间墙面都湿了" if shared else "厨房水龙头漏水",
+              "complaint": "保安态度很差，我要投诉"}.get(kind, "请问物业费怎么交？"),
     )
 
 
@@ -84,7 +87,7 @@ async def test_sigkill_in_the_middle_of_a_burst_assigns_every_case_once_and_appl
         await eventually(lambda: lag(infra.kafka_bootstrap, group, topics(name)), lambda n: n == 0, timeout=300,
                          interval=1.0, what=f"routing caught up on {name}")
     # events of changes interrupted by a kill are relayed from the outbox (entries older than 5 s, every 5 s)
-    for outbox in (db.cases_outbox, db.groups_outbox):
+    for outbox in (db.cases_outbox, db.groups_outbox, db.defect_signals_outbox):
         await eventually(lambda: outbox.count_documents({}), lambda n: n == 0, timeout=60, what="outbox drained")
 
     stored = {c["_id"]: c for c in await db.cases.find().to_list()}
@@ -135,5 +138,18 @@ async def test_sigkill_in_the_middle_of_a_burst_assigns_every_case_once_and_appl
     for g in groups:
         for member in g["members"]:
             assert stored[member]["group_id"] == g["_id"]
+    assert all(stored[m]["category"] == "leak" for g in groups for m in g["members"]), "a tap repair in a group"
+    # one batch-defect signal per building (all its tap repairs fall in one window), each published once
+    signals = {s["_id"]: s for s in await db.defect_signals.find().to_list()}
+    tapped = {c.building for c in cases if c.category == "plumbing"}
+    assert len(tapped) > 1 and sorted(s["building"] for s in signals.values()) == sorted(tapped), \
+        "not one signal per building with tap repairs"
+    published: dict[str, list[dict]] = defaultdict(list)
+    for record in await read_all(infra, topics("defect.batch_suspected"), 2000):
+        event = json.loads(record.value)
+        published[event["signal_id"]].append(event)
+    assert set(published) == set(signals), "a signal without its event, or the reverse"
+    for copies in published.values():
+        assert len({e["event_id"] for e in copies}) == 1 and all(e == copies[0] for e in copies)
     for name in ("case.opened", "case.followed_up"):
         assert not await read_all(infra, dlq_name(topics(name)), 300), f"{name}: dead letters"

@@ -18,6 +18,7 @@ from kefu_contracts import (
     Topics,
 )
 
+from support import auth
 from support.kafka_io import read_all
 from support.waiting import eventually
 
@@ -117,25 +118,26 @@ async def test_an_owner_answers_once_through_the_link(services, producer, mongo,
     await send(producer, namespace, "repair.completed", repair_event("case-1"))
     (due,) = await eventually(lambda: surveys_due(infra, namespace), lambda d: len(d) == 1, what="visit due")
     sid = due["survey_id"]
-    async with httpx.AsyncClient(base_url=svc.url, timeout=20) as api:
+    # customer relations issue the link and read the results; the owner opens it without any token
+    async with auth.client(svc.url, "relations") as api, httpx.AsyncClient(base_url=svc.url, timeout=20) as owner:
         link = (await api.post(f"/surveys/{sid}/link")).json()
         token = link["token"]
         assert link["url"].endswith(f"/s/{token}")
-        shown = await api.get(f"/s/{token}")
+        shown = await owner.get(f"/s/{token}")
         assert shown.status_code == 200
         assert [q["field"] for q in shown.json()["questionnaire"]["questions"]] == ["csat", "solved", "comment"]
         stored = await mongo[f"{namespace}_kefu_surveys"].links.find_one({})
         assert token not in json.dumps(stored, default=str), "only the token's hash is stored"
 
-        incomplete = await api.post(f"/s/{token}", json={"csat": 2})
+        incomplete = await owner.post(f"/s/{token}", json={"csat": 2})
         assert incomplete.status_code == 422, "an incomplete form does not use the link up"
-        answered = await api.post(f"/s/{token}", json={"csat": 2, "solved": False, "comment": "还是漏水"})
+        answered = await owner.post(f"/s/{token}", json={"csat": 2, "solved": False, "comment": "还是漏水"})
         assert answered.status_code == 201, answered.text
-        assert (await api.post(f"/s/{token}", json={"csat": 5, "solved": True})).status_code == 410
-        assert (await api.get(f"/s/{token}")).status_code == 410
+        assert (await owner.post(f"/s/{token}", json={"csat": 5, "solved": True})).status_code == 410
+        assert (await owner.get(f"/s/{token}")).status_code == 410
         again = await api.post(f"/surveys/{sid}/answers", json={"csat": 5, "solved": True, "agent_id": "a-7"})
         assert again.status_code == 409
-        assert (await api.get("/s/not-a-token")).status_code == 404
+        assert (await owner.get("/s/not-a-token")).status_code == 404
         assert (await api.get(f"/surveys/{sid}")).json()["status"] == "answered"
         month = datetime.now(timezone(timedelta(hours=8))).strftime("%Y-%m")
         results = (await api.get("/results", params={"month": month, "project": "滨江花园"})).json()
@@ -156,7 +158,7 @@ async def test_an_agent_records_a_phone_visit(services, producer, mongo, namespa
     await send(producer, namespace, "case.status_changed",
                status_event("case-9", "cust-9", "closed", kind="complaint", level=2, actor="manager"))
     (due,) = await eventually(lambda: surveys_due(infra, namespace), lambda d: len(d) == 1, what="visit due")
-    async with httpx.AsyncClient(base_url=svc.url, timeout=20) as api:
+    async with auth.client(svc.url, "agent") as api:
         missing_agent = await api.post(f"/surveys/{due['survey_id']}/answers", json={"csat": 5, "solved": True})
         assert missing_agent.status_code == 422
         ok = await api.post(f"/surveys/{due['survey_id']}/answers",
@@ -189,7 +191,7 @@ async def test_a_campaign_publishes_at_its_rate_and_pauses(services, mongo, name
     rate, total, horizon = 1200, 2000, 5
     svc, _ = services("surveys", "surveys", KEFU_CAMPAIGN_INTERVAL_S="0.2", KEFU_CAMPAIGN_HORIZON_S=str(horizon))
     owners = [{"customer_id": f"owner-{i:04d}", "name": f"业主{i}", "phone": f"139{i:08d}"} for i in range(total)]
-    async with httpx.AsyncClient(base_url=svc.url, timeout=60) as api:
+    async with auth.client(svc.url, "relations", timeout=60) as api:
         created = await api.post("/campaigns", json={"project": "滨江花园", "rate_per_minute": rate, "owners": owners})
         assert created.status_code == 201, created.text
         cid = created.json()["campaign_id"]

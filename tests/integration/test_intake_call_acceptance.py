@@ -67,3 +67,16 @@ async def test_a_call_the_broker_cannot_ack_is_not_accepted_and_its_retry_publis
     messages = await read_all(infra, settings.topics(CALL_RECEIVED), 2000)
     assert [json.loads(m.value)["event_id"] for m in messages] == [event_id]
     assert json.loads(messages[0].value) == ref["event"]
+
+
+async def test_keys_older_than_the_retention_are_pruned_and_newer_ones_kept(namespace, mongo):
+    from datetime import datetime, timedelta, timezone
+
+    db = mongo[f"{namespace}_kefu_intake"]
+    await ensure_indexes(db)
+    accepted = AcceptedCalls(db)
+    now = datetime.now(timezone.utc)
+    for key, age in (("event:old", 8), ("ref:web:old", 8), ("event:new", 1)):
+        await accepted.claim(key, {"event_id": key}, "fp", now - timedelta(days=age))
+    assert await accepted.prune(now - timedelta(days=7)) == 2
+    assert [d["_id"] for d in await db.accepted_calls.find({}).to_list()] == ["event:new"]

@@ -5,6 +5,8 @@ Queries covered (store.py, report/api.py, feed; the filters are the code's own f
 facet (with and without a cursor, every filter combination the API makes), the report's opened-in and
 escalated-in month ranges; answers by month range and the project fill (by id and no project); feed since
 an instant (sorted), the newest (sort + limit on the pruned feed), prune before an instant; counts by scope.
+The quality report's (report/quality_api.py): cases opened from 90 days before a range, cases with a work
+order completed in it, the return visits' cases by ``_id``.
 ``cases_revisions`` pruned before an instant.
 Exempt: ``counts`` for the whole centre (``{}``): one document per (project, department) pair, a handful
 that does not grow with the cases; every query of ``cases`` by id: the aggregate store's, covered by
@@ -25,6 +27,8 @@ from kefu_dashboard.projection import OPEN_STATUSES
 from kefu_dashboard.feed import FeedHub
 from kefu_dashboard.ingest import ingest
 from kefu_dashboard.report.api import answered_between, escalated_between, opened_between
+from kefu_dashboard.report.quality import REPEAT_WINDOW
+from kefu_dashboard.report.quality_api import cases_by_ids, completed_between, quality_source, repairs_opened_between
 from kefu_dashboard.store import (
     LIST_KEY,
     CaseStore,
@@ -40,7 +44,7 @@ from kefu_kit.auth import TokenBook
 from kefu_kit.pages import page_queries
 from pymongo import DESCENDING
 from support.plans import assert_indexed
-from unit.dashboard.dashboard_events import T0, answered, assigned, escalated, opened, status
+from unit.dashboard.dashboard_events import T0, answered, assigned, completed, escalated, opened, status
 
 pytestmark = pytest.mark.integration
 
@@ -144,3 +148,25 @@ async def test_the_case_list_filters_and_pages_in_the_store(mongo, namespace):
         assert late and all(x["status"] in OPEN_STATUSES for x in late)
         spec = (await c.get("/openapi.json")).json()
         assert "X-Next-Cursor" in spec["paths"]["/api/cases"]["get"]["responses"]["200"]["headers"]
+
+
+async def test_the_quality_reports_reads_are_served_by_their_indexes_and_bounded(mongo, namespace):
+    store = await fill(mongo, namespace)
+    for i in range(45):  # repairs beside the 90 complaints; a work order completed for every third
+        await ingest(*opened(f"rep-{i:03d}", minute=i, kind="repair", event_id=f"rep-{i:03d}-o"), store)
+        if i % 3 == 0:
+            await ingest(*completed(f"rep-{i:03d}", work_order=f"wo-{i}", minute=60 + i), store)
+    await ingest(*completed("case-007", work_order="wo-c7", minute=100), store)  # a work order on a complaint
+    start, end = T0 - timedelta(days=1), T0 + timedelta(days=30)
+    await assert_indexed(store.cases, repairs_opened_between(start - REPEAT_WINDOW, end), index="kind_1_opened_at_1")
+    await assert_indexed(store.cases, completed_between(start, end), index="work_orders.completed_at_1")
+    await assert_indexed(store.cases, cases_by_ids(["case-001", "case-002"]), index="_id_")
+    # Bounded: a range after every completion reads none of them.
+    read = quality_source(store.cases, store.answers)
+    cases, _ = await read(T0 + timedelta(days=200), T0 + timedelta(days=201))
+    assert cases == []
+    cases, answers = await read(T0 + timedelta(hours=1), T0 + timedelta(hours=3))
+    # the repairs opened in the 90 days before, and the cases with a work order completed in the window
+    assert {c["_id"] for c in cases} == {f"rep-{i:03d}" for i in range(45)} | {"case-007"}
+    assert answers == []
+    assert all("facts" not in c for c in cases)

@@ -11,6 +11,7 @@ outbox relay: another engineer's).
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -18,6 +19,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from kefu_contracts import Contact
+from kefu_kit.auth import TokenBook
 from kefu_kit.pages import page_queries
 from kefu_membership import redeeming
 from kefu_membership.adapters.store import (
@@ -39,6 +41,7 @@ from kefu_membership.context import Cause, Club
 from kefu_membership.joining import join
 from kefu_membership.review import review_members
 from pymongo import ASCENDING
+from support import auth
 from support.plans import assert_indexed
 
 pytestmark = pytest.mark.integration
@@ -122,7 +125,9 @@ async def test_the_lists_page_in_the_store(mongo, namespace):
         await redeeming.redeem(club, ids[1], offer_id, T0)
     app = FastAPI()
     app.include_router(build_router(club))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+    app.state.tokens = TokenBook(json.loads(auth.env()))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t",
+                                 headers=auth.headers("relations")) as c:
 
         async def walk(path: str, pick: Any) -> list[str]:
             seen, cursor = [], None

@@ -21,6 +21,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from kefu_contracts import MEMBER_JOINED, MemberJoined
+from kefu_kit.auth import TokenBook, load_token_entries
 from kefu_kit.pages import page_queries
 from kefu_notifications.adapters.providers import FileProvider, Outgoing, ProviderError
 from kefu_notifications.adapters.store import (
@@ -44,6 +45,7 @@ from kefu_notifications.domain.templates import default_templates
 from kefu_notifications.failures import FailureReporter
 from kefu_notifications.notify import Notifier
 from pymongo import DESCENDING
+from support import auth
 from support.plans import assert_indexed
 
 pytestmark = pytest.mark.integration
@@ -147,11 +149,17 @@ async def test_the_outbox_is_emptied_once_sent_or_failed_and_a_redelivery_then_d
     assert await store.messages.count_documents({}) == 2
 
 
-async def test_the_list_filters_and_pages_in_the_store(mongo, namespace, tmp_path):
-    store = await fill(mongo, namespace, tmp_path, n=90)
+def api(store: NotificationStore, who: str) -> httpx.AsyncClient:
+    """The service's routes in process, called as ``who`` (one of the suite's people)."""
     app = FastAPI()
     app.include_router(build_router(store))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+    app.state.tokens = TokenBook(load_token_entries(auth.env()))
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t", headers=auth.headers(who))
+
+
+async def test_the_list_filters_and_pages_in_the_store(mongo, namespace, tmp_path):
+    store = await fill(mongo, namespace, tmp_path, n=90)
+    async with api(store, "manager") as client:
         seen, cursor, pages = [], None, 0
         while True:
             r = await client.get("/notifications", params={"limit": 13, **({"cursor": cursor} if cursor else {})})
@@ -188,3 +196,33 @@ async def test_messages_stored_before_list_fields_get_them_at_start(mongo, names
     assert await backfill_list_fields(store.messages.database) == 0
     sent, _ = await store.find_messages({"recipient": "customer:C2", "status": "sent"}, None, 10)
     assert [m["_id"] for m in sent] == [old["_id"]]
+
+
+async def test_operations_see_messages_masked_and_only_agents_and_relations_keep_preferences(mongo, namespace):
+    db = mongo[f"{namespace}_kefu_notifications"]
+    await ensure_indexes(db)
+    store = NotificationStore(db)
+    phone = "13912345678"
+    await store.messages.insert_one({
+        "_id": "notification-m1", "recipient": "customer:C-chen-001", "channel": "sms", "address": phone,
+        "template": "survey_due.repair_return_visit", "locale": "zh", "subject": None,
+        "text": f"陈女士（{phone}）投诉：楼上漏水", "case_id": "K1", "cause_event_id": "ev-1",
+        "cause_topic": "survey.due", "correlation_id": "c-1", "urgent": False, "created_at": T0, "send_at": T0,
+        "max_attempts": 3, "status": "scheduled"})
+    async with api(store, "ops") as ops, api(store, "agent") as agent:
+        masked = (await ops.get("/notifications/notification-m1")).json()
+        assert phone not in masked["text"] and "楼上漏水" in masked["text"]
+        assert masked["recipient"] != "customer:C-chen-001" and phone not in masked["address"]
+        clear = (await agent.get("/notifications/notification-m1")).json()
+        assert phone in clear["text"] and clear["recipient"] == "customer:C-chen-001"
+        assert phone not in clear["address"], "addresses are masked for everyone"
+        assert (await agent.put("/preferences/C-chen-001", json={"channel": "email"})).status_code == 200
+    for who in ("analyst", "engineering", "adapter"):
+        async with api(store, who) as other:
+            assert (await other.get("/notifications/notification-m1")).status_code == 403, who
+    async with api(store, "relations") as relations:
+        assert (await relations.get("/preferences/C-chen-001")).json()["channel"] == "email"
+    for who in ("specialist", "ops", "analyst", "manager"):
+        async with api(store, who) as other:
+            assert (await other.get("/preferences/C-chen-001")).status_code == 403, who
+            assert (await other.put("/preferences/C-chen-001", json={})).status_code == 403, who

@@ -66,6 +66,9 @@ async def db(mongo, namespace):
     await db.groups.insert_many([
         {"_id": f"g-{i}", "key": f"P{i % 5}|B{i % 7}|leak", "active": i % 10 == 0,
          "last_member_at": NOW - timedelta(hours=i)} for i in range(300)])
+    await db.defect_signals.insert_many([
+        {"_id": f"s-{i}", "key": f"P{i % 5}|B{i % 7}|plumbing", "first_reported_at": NOW - timedelta(hours=5 * i)}
+        for i in range(300)])
     await db.timers.insert_many([
         {"_id": f"case-{i:04d}|resolve|x", "case_id": f"case-{i:04d}", "which": "resolve",
          "due_at": NOW + timedelta(minutes=10 * (i - 20))} for i in range(600)])
@@ -128,6 +131,11 @@ async def test_groups_are_found_by_key_and_closed_by_the_active_ones_age(db):
                          index=name_of("groups", ["active", "last_member_at"]))
 
 
+async def test_batch_defect_signals_near_a_burst_are_a_range_of_one_keys_starts(db):
+    await assert_indexed(db.defect_signals, q.signals_near("P1|B2|plumbing", NOW - timedelta(days=28), NOW),
+                         index=name_of("defect_signals", ["key", "first_reported_at"]))
+
+
 async def test_due_timers_are_a_range_of_due_at(db):
     await assert_indexed(db.timers, q.timers_due(NOW), sort=[("due_at", 1)], limit=500,
                          index=name_of("timers", ["due_at"]))
@@ -139,6 +147,10 @@ async def test_recent_reports_are_read_by_owner_by_building_and_pruned_by_age(db
     await assert_indexed(db.recent_reports, q.reports_of_customer("cust-3", "complaint", since),
                          index=name_of("recent_reports", ["customer_id", "kind", "opened_at"]))
     await assert_indexed(db.recent_reports, q.reports_in_building("P1", "B2", "leak", "repair", since),
+                         index=name_of("recent_reports", ["project", "building", "category", "kind", "opened_at"]))
+    # the batch-defect check's read: a building's in-unit repairs of one category over its (longer) window
+    await assert_indexed(db.recent_reports, q.reports_in_building("P1", "B2", "leak", "repair",
+                                                                  NOW - timedelta(days=14)),
                          index=name_of("recent_reports", ["project", "building", "category", "kind", "opened_at"]))
     await assert_indexed(db.recent_reports, q.reports_older_than(since),
                          index=name_of("recent_reports", ["opened_at"]))

@@ -20,6 +20,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from kefu_contracts import Event, RepairCompleted
+from kefu_kit.auth import TokenBook, load_token_entries
 from kefu_kit.pages import page_queries
 from kefu_surveys import answers, campaigns, return_visits, scheduler
 from kefu_surveys.adapters.store import (
@@ -56,6 +57,7 @@ from kefu_surveys.context import Surveys
 from kefu_surveys.events import survey_due
 from kefu_surveys.settings import Settings
 from pymongo import ASCENDING
+from support import auth
 from support.plans import assert_indexed
 
 pytestmark = pytest.mark.integration
@@ -197,7 +199,9 @@ async def test_the_list_filters_and_pages_in_the_store(mongo, namespace):
     await fill(r, n=45)
     app = FastAPI()
     app.include_router(build_router(r))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+    app.state.tokens = TokenBook(load_token_entries(auth.env()))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t",
+                                 headers=auth.headers("manager")) as c:
         for params, expect in (({}, {}), ({"status": "open"}, {"status": "open"}),
                                ({"status": "answered", "kind": "repair_return_visit"},
                                 {"status": "answered", "kind": "repair_return_visit"})):

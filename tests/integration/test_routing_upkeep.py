@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -52,6 +53,14 @@ async def test_reports_older_than_every_window_are_pruned(r):
     # what is left still answers the repeat check; a second run has nothing to do
     assert len(await r.reports.of_customer("cust-0", ["complaint"], NOW - r.repeat_window)) == 1
     assert await upkeep.prune_reports(r, NOW) == 0
+
+
+async def test_reports_are_kept_as_long_as_a_longer_batch_defect_window_needs_them(r):
+    r.group_rule = replace(r.group_rule, batch_window=timedelta(days=60))
+    for i, age in enumerate([timedelta(days=45), timedelta(days=61)]):
+        await r.reports.add(report(i, NOW - age))
+    assert await upkeep.prune_reports(r, NOW) == 1
+    assert [d["_id"] for d in await r.reports.reports.find({}).to_list()] == ["case-0"]
 
 
 def group(gid: str, key: str, last_member_at: datetime) -> dict[str, Any]:

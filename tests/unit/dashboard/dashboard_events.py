@@ -11,6 +11,7 @@ from kefu_contracts import (
     CASE_STATUS_CHANGED,
     COMPLAINT_ESCALATED,
     COMPLAINT_GROUP_CHANGED,
+    REPAIR_COMPLETED,
     SURVEY_ANSWERED,
     CaseAssigned,
     CaseOpened,
@@ -18,6 +19,8 @@ from kefu_contracts import (
     ComplaintEscalated,
     ComplaintGroupChanged,
     Event,
+    Money,
+    RepairCompleted,
     SurveyAnswered,
 )
 
@@ -97,3 +100,12 @@ def group_changed(members: list[str], group_id: str = "group-9", lead: str = "ca
             "lead_case_id": lead, "project": "滨江花园", "building": "3幢", "category": "leak", "level": level,
             "member_case_ids": members, "owners": len(members), "last_member_at": at(minute)}
     return COMPLAINT_GROUP_CHANGED, ComplaintGroupChanged(**data)
+
+
+def completed(case_id: str = "case-1", work_order: str = "wo-1", minute: float = 500, cost: str = "120.50",
+              under_warranty: bool = True, **kw: Any) -> tuple[str, Event]:
+    data = {**_chain(f"{case_id}-{work_order}-completed"), "occurred_at": at(minute), "case_id": case_id,
+            "work_order_id": work_order, "project": "滨江花园", "building": "3幢", "unit": "0301",
+            "department": "engineering", "under_warranty": under_warranty, "cost": Money(amount=cost),
+            "completed_at": at(minute)}
+    return REPAIR_COMPLETED, RepairCompleted(**{**data, **kw})

@@ -7,7 +7,7 @@ import random
 from typing import Any
 
 import pytest
-from dashboard_events import T0, answered, assigned, at, escalated, group_changed, life, opened, status
+from dashboard_events import T0, answered, assigned, at, completed, escalated, group_changed, life, opened, status
 from kefu_contracts import Event
 from kefu_dashboard import projection
 from kefu_dashboard.projection import answer_document, apply, facts_of, ms, overdue
@@ -120,7 +120,7 @@ def test_an_answer_reaches_its_case_and_the_answers_collection() -> None:
     doc = answer_document(event, case_project="滨江花园")
     assert doc == {"_id": "sv-1", "survey_id": "sv-1", "kind": "complaint_return_visit", "customer_id": "cust-1",
                    "case_id": "case-1", "questionnaire_id": "complaint-v1", "csat": 2, "solved": False, "nps": None,
-                   "answered_at": ms(at(3000)), "project": "滨江花园"}
+                   "answered_at": ms(at(3000)), "project": "滨江花园", "department": None}
     assert answer_document(answered(project="翠湖天地")[1], "滨江花园")["project"] == "翠湖天地", "the event's own wins"
     assert facts_of(*answered(case_id=None)) == [], "a periodic survey names no case"
 
@@ -166,3 +166,24 @@ def test_overdue_means_open_and_past_a_deadline_not_met() -> None:
 def test_other_events_are_refused() -> None:
     with pytest.raises(TypeError):
         facts_of("member.joined", object())  # type: ignore[arg-type]
+
+
+def test_work_orders_keep_cost_warranty_and_who_did_them_whatever_the_order() -> None:
+    events = [opened(kind="repair"), assigned(kind="repair"),
+              completed(work_order="wo-1", minute=500, cost="120.50", under_warranty=True),
+              completed(work_order="wo-1-r", minute=900, cost="0", under_warranty=False, department="contractor_a")]
+    docs = []
+    for order in (events, events[::-1]):
+        doc = None
+        for topic, event in order:
+            for case_id, fact in facts_of(topic, event):
+                doc = apply(doc, case_id, fact) or doc
+        docs.append(doc)
+    assert docs[0] == docs[1]
+    assert docs[0]["work_orders"] == [
+        {"work_order_id": "wo-1", "department": "engineering", "under_warranty": True, "cost": "120.50",
+         "completed_at": ms(at(500))},
+        {"work_order_id": "wo-1-r", "department": "contractor_a", "under_warranty": False, "cost": "0",
+         "completed_at": ms(at(900))}]
+    assert docs[0]["department"] == "engineering", "a work order does not reassign the case"
+    assert apply(docs[0], "case-1", facts_of(*completed(work_order="wo-1", minute=500))[0][1]) is None

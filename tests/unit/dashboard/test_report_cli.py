@@ -123,3 +123,32 @@ def test_unknown_token_and_wrong_role_are_explained(url: str, tmp_path: Path, ca
 def test_a_service_that_is_down_is_explained(capsys) -> None:
     assert run(f"http://127.0.0.1:{free_port()}") == 1
     assert "cannot reach the dashboard service" in capsys.readouterr().err
+
+
+def test_the_weekly_report_as_csv_with_its_default_name(url: str, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["--week", "2026-W45", "--url", url, "--token", "t-manager", "--format", "csv"]) == 0
+    rows = list(csv.reader(io.StringIO((tmp_path / "kefu-weekly-2026-W45.csv").read_text(encoding="utf-8-sig"))))
+    assert rows[0][0] == "week" and rows[1][0] == "2026-W45"
+
+
+def test_the_cli_knows_every_quality_chart_of_the_service() -> None:
+    from kefu_dashboard.report import quality_charts
+    assert cli.QUALITY_CHART_NAMES == tuple(quality_charts.CHARTS)
+
+
+@pytest.mark.parametrize("args,says", [
+    (["--week", "2026-W54"], "W01 to W53"), (["--week", "2026-48"], "YYYY-Www"),
+    (["--quality", "--from", "2026-11-01"], "--to"), (["--quality", "--from", "2026-11-31", "--to", "2026-12-01"],
+                                                     "YYYY-MM-DD"),
+    (["--quality", "--from", "2026-12-01", "--to", "2026-11-01"], "before"),
+    (["--month", "2026-11", "--from", "2026-11-01"], "--quality")])
+def test_bad_weeks_and_dates_are_refused_before_asking_the_service(args: list[str], says: str, capsys) -> None:
+    assert cli.main([*args, "--token", "x", "--url", "http://127.0.0.1:9"]) == 2
+    assert says in capsys.readouterr().err
+
+
+def test_month_week_and_quality_exclude_each_other() -> None:
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["--month", "2026-11", "--week", "2026-W45", "--token", "x"])
+    assert exc.value.code == 2

@@ -35,7 +35,7 @@ async def test_the_stream_sends_recent_and_live_entries_keepalives_and_lets_go_o
     hub = FeedHub(store, overlap=timedelta(seconds=10))  # type: ignore[arg-type]
     app = FastAPI()
     app.include_router(build_router(store, hub, None, recent=10, keepalive_s=0.05))  # type: ignore[arg-type]
-    app.dependency_overrides[principal] = lambda: Principal("li", "engineer", "engineering")
+    app.dependency_overrides[principal] = lambda: Principal("li", "department_staff", "engineering")
 
     sent: list[dict[str, Any]] = []
     left = asyncio.Event()

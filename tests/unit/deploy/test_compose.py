@@ -5,7 +5,7 @@ from pathlib import Path
 import yaml
 
 REPO = Path(__file__).resolve().parents[3]
-SERVICES = ("intake", "routing", "notifications", "surveys", "membership", "dashboard")
+SERVICES = ("intake", "routing", "notifications", "surveys", "membership", "dashboard", "knowledge")
 
 
 def load() -> dict:

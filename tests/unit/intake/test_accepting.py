@@ -27,7 +27,8 @@ def test_the_envelope_is_filled_in_and_an_agent_is_the_recorder() -> None:
     assert event.kafka_key() == "13900005555" and event.external_ref == "r-1"
     given = call_event(CallSubmission.model_validate({**BODY, "event_id": "e-1", "agent_id": "A07",
                                                       "occurred_at": "2026-10-31T08:00:00+08:00"}), AGENT, NOW)
-    assert (given.event_id, given.agent_id, given.occurred_at.isoformat()) == ("e-1", "A07", "2026-10-31T08:00:00+08:00")
+    assert (given.event_id, given.agent_id) == ("e-1", "A07")
+    assert given.occurred_at.isoformat() == "2026-10-31T08:00:00+08:00"
     assert call_event(CallSubmission.model_validate(BODY), ADAPTER, NOW).agent_id is None  # an adapter is no agent
 
 

@@ -8,9 +8,11 @@ from kefu_intake.access import mask_name, profile_view
 
 AT = datetime(2026, 11, 1, 9, 0, tzinfo=timezone.utc)
 CUSTOMER = {"_id": "cust-1", "name": "孙女士", "created_at": AT, "phones": ["+8613900008888"],
-            "emails": ["sun.li@example.com"], "properties": [{"project": "金沙湾", "building": "12幢", "unit": "0801"}]}
+            "emails": ["sun.li@example.com"],
+            "properties": [{"project": "金沙湾", "building": "12幢", "unit": "0801"}]}
 CONTACT = {"_id": "call-1", "customer_id": "cust-1", "caller_name": "孙女士", "channel": "hotline",
-           "received_at": AT, "subject": "回电 13900008888", "body": "请打13900008888或写信到 sun.li@example.com，身份证110101199003071234",
+           "received_at": AT, "subject": "回电 13900008888",
+           "body": "请打13900008888或写信到 sun.li@example.com，身份证110101199003071234",
            "case_id": "case-1", "classification": {"kind": "repair", "by": "rules"}}
 
 

@@ -139,3 +139,18 @@ def test_workload_assigns_the_least_loaded_then_round_robin() -> None:
     w.released("engineering", "b")
     assert w.pick("engineering") == "b"
     assert Workload(roster={}).pick("engineering") is None
+
+
+def test_the_resolution_travels_on_resolved_and_closed_and_a_reopen_forgets_it(r) -> None:
+    resolved = commands.lifecycle("resolve", SPECIALIST, T0, r, note="更换了卫生间防水层")(case(status="in_progress"))
+    assert resolved.events[0].resolution == "更换了卫生间防水层"
+    closed = commands.lifecycle("close", SPECIALIST, T0, r, note="业主满意")(resolved.state)
+    assert (closed.events[0].status, closed.events[0].resolution) == ("closed", "更换了卫生间防水层")
+    reopened = commands.lifecycle("reopen", SPECIALIST, T0, r, note="又漏了")(closed.state)
+    assert reopened.events[0].resolution is None and reopened.state["resolution"] is None
+
+
+def test_a_completed_work_order_is_the_resolution() -> None:
+    done = commands.work_order("complete", ENG, T0, note="更换水龙头阀芯", cost="0")(case(status="in_progress"))
+    status = [e for e in done.events if getattr(e, "status", None) == "resolved"][0]
+    assert status.resolution == "更换水龙头阀芯"

@@ -22,15 +22,16 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from faststream.kafka.annotations import KafkaMessage
 from kefu_kit import ServiceKit, subscriber_options
-from kefu_kit.auth import principal, public
+from kefu_kit.auth import public, require
 from kefu_kit.lag import LagCollector, LagMonitor, kefu_groups_prefix
 
-from .api import build_router
+from .api import REPORT_READERS, build_router
 from .feed import FeedHub
 from .ingest import ingest, parse
 from .projection import CONSUMED
 from .report.api import make_router as report_router
 from .report.api import store_sources
+from .report.quality_api import make_quality_router, quality_source
 from .settings import Settings
 from .store import CaseStore, ensure_indexes
 from .workspace import build_router as workspace_router
@@ -66,8 +67,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     kit.every("consumer-lag", settings.lag_interval_s, lag.sample)
     kit.on_shutdown(lag.close)
     api = build_router(store, hub, lag, settings.feed_recent, settings.stream_keepalive_s)
-    report = report_router(*store_sources(store.cases, store.answers), principal)
-    app = kit.app([api, report, _page_router(), workspace_router(settings)], title="kefu dashboard")
+    readers = require(*REPORT_READERS)  # the center's report readers (the reports refuse department staff too)
+    report = report_router(*store_sources(store.cases, store.answers), readers)
+    quality = make_quality_router(quality_source(store.cases, store.answers), readers)
+    app = kit.app([api, report, quality, _page_router(), workspace_router(settings)], title="kefu dashboard")
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     return app
 

@@ -22,6 +22,7 @@ from kefu_contracts import (
     CASE_STATUS_CHANGED,
     COMPLAINT_ESCALATED,
     COMPLAINT_GROUP_CHANGED,
+    REPAIR_COMPLETED,
     SURVEY_ANSWERED,
     CaseAssigned,
     CaseOpened,
@@ -29,12 +30,14 @@ from kefu_contracts import (
     ComplaintEscalated,
     ComplaintGroupChanged,
     Event,
+    RepairCompleted,
     SurveyAnswered,
 )
 
-# The topics the dashboard consumes (repair.completed adds nothing the page or the report shows).
+# The topics the dashboard consumes (repair.completed: the work orders' cost, warranty and handler, for the
+# quality report 质检报告).
 CONSUMED = (CASE_OPENED, CASE_ASSIGNED, CASE_STATUS_CHANGED, COMPLAINT_ESCALATED, COMPLAINT_GROUP_CHANGED,
-            SURVEY_ANSWERED)
+            SURVEY_ANSWERED, REPAIR_COMPLETED)
 
 # A fact naming a case as a member of a group complaint (from the group's escalation on its lead case, or
 # from complaint.group_changed, which names every member each time one joins), with the group's level.
@@ -54,6 +57,8 @@ _FIELDS: dict[str, tuple[str, ...]] = {
     COMPLAINT_ESCALATED: ("level", "previous_level", "reason", "approver_role", "department", "project", "building",
                           "respond_by", "resolve_by", "related_case_ids", "causation_id"),
     SURVEY_ANSWERED: ("survey_id", "kind", "csat", "solved", "nps", "answered_at", "project"),
+    REPAIR_COMPLETED: ("work_order_id", "department", "under_warranty", "completed_at", "project", "building",
+                       "unit"),
 }
 
 # On equal times, a later step of the same change wins (routing assigns, then sets the status).
@@ -103,6 +108,8 @@ def facts_of(topic: str, event: Event) -> list[tuple[str, dict[str, Any]]]:
         return [(case_id, dict(member)) for case_id in sorted(set(event.member_case_ids))]
     if isinstance(event, SurveyAnswered):
         return [(event.case_id, _fact(topic, event))] if event.case_id else []
+    if isinstance(event, RepairCompleted):  # the cost as its decimal string: money is never a float
+        return [(event.case_id, _fact(topic, event, cost=event.cost.amount))]
     raise TypeError(f"the dashboard does not consume {type(event).__name__}")
 
 
@@ -112,7 +119,7 @@ def answer_document(event: SurveyAnswered, case_project: str | None = None) -> d
         "_id": event.survey_id, "survey_id": event.survey_id, "kind": _plain(event.kind),
         "customer_id": event.customer_id, "case_id": event.case_id, "questionnaire_id": event.questionnaire_id,
         "csat": event.csat, "solved": event.solved, "nps": event.nps, "answered_at": ms(event.answered_at),
-        "project": event.project or case_project,
+        "project": event.project or case_project, "department": event.department,
     }
 
 
@@ -220,6 +227,12 @@ def derive(case_id: str, facts: list[dict[str, Any]]) -> dict[str, Any]:
                      "solved": f.get("solved"), "nps": f.get("nps"), "answered_at": f["answered_at"]}
                     for f in answers],
         "summary": max(assigned, key=_key)["summary"] if assigned else None,
+        "work_orders": [
+            {"work_order_id": f["work_order_id"], "department": f["department"],
+             "under_warranty": f["under_warranty"], "cost": f["cost"], "completed_at": f["completed_at"]}
+            for f in sorted((f for f in facts if f["topic"] == REPAIR_COMPLETED),
+                            key=lambda f: (f["completed_at"], f["work_order_id"], f["id"]))
+        ],
         "facts": facts,
         "applied": sorted(f["id"] for f in facts),
     }

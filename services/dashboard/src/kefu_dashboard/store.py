@@ -51,6 +51,8 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     await db.cases.create_index(page_index(LIST_KEY, DESCENDING))
     await db.cases.create_index([("opened_at", ASCENDING)])
     await db.cases.create_index([("escalations.at", ASCENDING)])
+    await db.cases.create_index([("work_orders.completed_at", ASCENDING)])  # the quality report's completions
+    await db.cases.create_index([("kind", ASCENDING), ("opened_at", ASCENDING)])  # the quality report's repairs
     await db.cases_revisions.create_index([("at", ASCENDING)])  # prune_revisions
     await db.answers.create_index([("answered_at", ASCENDING)])
     await db.answers.create_index([("_id", ASCENDING), ("project", ASCENDING)])

@@ -35,12 +35,19 @@ async def load_starter(index: SearchIndex, now: datetime | None = None) -> dict[
         current = await index.articles.get(seed["id"])
         if current is None:
             doc = index.stamp(ARTICLE, new_article(seed["id"], seed, SEED_EDITOR, now, seed_hash), now)
-            counts["created" if await index.articles.create(doc) else "kept"] += 1
+            created = await index.articles.create(doc)
+            if created:
+                index.apply(ARTICLE, doc)
+            counts["created" if created else "kept"] += 1
             continue
         after = seed_update(current, seed, seed_hash, now)
         if after is None:
             counts["kept"] += 1
             continue
-        counts["updated" if await index.articles.replace(current, index.stamp(ARTICLE, after, now)) else "kept"] += 1
+        doc = index.stamp(ARTICLE, after, now)
+        updated = await index.articles.replace(current, doc)
+        if updated:
+            index.apply(ARTICLE, doc)
+        counts["updated" if updated else "kept"] += 1
     log.info("starter articles loaded", **counts)
     return counts

@@ -6,75 +6,59 @@ a tier too low for an offer → 403; too many concurrent writers → 503, retry)
 """
 
 from __future__ import annotations
-from fastapi import Depends
-from kefu_kit.auth import Role, public, require
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timezone
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
 from kefu_contracts import Contact
 from kefu_kit.aggregates import ConcurrentChange, NotFound
+from kefu_kit.auth import Allowed, Principal, Role, require
+from kefu_kit.http_errors import ERROR_RESPONSES, error_response
 from kefu_kit.pages import DEFAULT_LIMIT, MAX_LIMIT, NEXT_CURSOR, PAGE_RESPONSES, BadCursor
-from pydantic import AwareDatetime, BaseModel, Field
 
 from . import activities, earning, redeeming
+from .bodies import (
+    ActivityOut,
+    MemberOut,
+    MerchantOut,
+    MerchantWithOffers,
+    OfferOut,
+    PointsOut,
+    RedemptionOut,
+    ReferralOut,
+    SignupStatus,
+)
 from .context import Cause, Club, Conflict, Unknown
 from .domain.benefits import NotEligible
 from .domain.roster import RosterError
+from .inputs import (
+    MAX_ID,
+    ActivityIn,
+    Application,
+    MerchantIn,
+    OfferBase,
+    RedemptionRequest,
+    Referral,
+    SignUp,
+    offer_model,
+)
 from .joining import join
+from .privacy import contact_for
 from .standing import reading
 
-
-class PropertyIn(BaseModel):
-    project: str = Field(min_length=1, max_length=200)
-    building: str | None = Field(None, max_length=100)
-    unit: str | None = Field(None, max_length=100)
-
-
-class Application(BaseModel):
-    customer_id: str = Field(min_length=1, max_length=128)
-    name: str | None = Field(None, max_length=200)
-    phone: str | None = Field(None, max_length=40)
-    email: str | None = Field(None, max_length=320)
-    properties: list[PropertyIn] = Field(default_factory=list, max_length=100)
-
-
-class Referral(BaseModel):
-    buyer_name: str = Field(min_length=1, max_length=200)
-    contract_ref: str = Field(min_length=1, max_length=128)
-
-
-class RedemptionRequest(BaseModel):
-    offer_id: str = Field(min_length=1, max_length=64)
-
-
-class MerchantIn(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
-    category: str | None = Field(None, max_length=100)
-    address: str | None = Field(None, max_length=500)
-
-
-class OfferIn(BaseModel):
-    title: str = Field(min_length=1, max_length=200)
-    min_tier: str = Field(description="the lowest tier that may redeem (e.g. regular, silver, gold, diamond)")
-    points_cost: int = Field(ge=0)
-    limit_per_member: int = Field(ge=1)
-    limit_total: int = Field(ge=1, le=100_000)
-
-
-class ActivityIn(BaseModel):
-    title: str = Field(min_length=1, max_length=200)
-    project: str | None = Field(None, max_length=200)
-    starts_at: AwareDatetime
-    capacity: int = Field(ge=1, le=100_000)
-    duration_minutes: int | None = Field(None, ge=1, le=60 * 24 * 14)
-
-
-class SignUp(BaseModel):
-    member_id: str = Field(min_length=1, max_length=64)
+# Who may do what in the club (domain.md: customer relations run the club, its benefits and its events).
+# Reading a member, their points and redemptions, a merchant's offers or an event: the people who answer
+# owners, their managers, and the analyst who counts (names and phones masked for the analyst).
+READERS = (Role.HOTLINE_AGENT, Role.COMPLAINT_SPECIALIST, Role.AFTERSALES_SUPERVISOR, Role.CUSTOMER_RELATIONS,
+           Role.DATA_ANALYST, Role.CS_MANAGER, Role.CS_GENERAL_MANAGER)
+# Signing an owner up (to the club, to an event) or off an event: customer relations, and hotline agents
+# doing it for an owner on the phone.
+SIGNERS = (Role.HOTLINE_AGENT, Role.CUSTOMER_RELATIONS)
+# Crediting points (referrals), redeeming, checking in, merchants, offers and events: customer relations only.
+RELATIONS = (Role.CUSTOMER_RELATIONS,)
 
 
 @asynccontextmanager
@@ -96,6 +80,8 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+# Ids in paths: what no record's id exceeds (inputs.py), so a longer one is a 422, not a search.
+PathId = Annotated[str, Path(min_length=1, max_length=MAX_ID)]
 Limit = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
 Cursor = Query(None, description=f"the {NEXT_CURSOR} header of the previous page")
 
@@ -116,21 +102,41 @@ def _activity_view(activity: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in activity.items() if k != "attendees"}
 
 
+def _responses(*statuses: int, **described: str) -> dict[int | str, dict[str, Any]]:
+    """The error statuses a route documents: the kit's for 404/422, else the words given (``s409="..."``)."""
+    out: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        out[status] = ERROR_RESPONSES[status]
+    for key, words in described.items():
+        status = int(key.removeprefix("s"))
+        out[status] = error_response(status, words)
+    return out
+
+
+# Bodies as the records hold them: a field a record lacks stays absent (see bodies.py), never a new null.
+AS_STORED: dict[str, Any] = {"response_model_exclude_unset": True}
+BUSY = "too many concurrent changes of this record; retry after Retry-After seconds"
+PAGED = {**PAGE_RESPONSES, **_responses(404, 422)}
+
+
 def build_router(club: Club) -> APIRouter:
     router = APIRouter()
 
-    async def member_view(member_id: str) -> dict[str, Any]:
+    async def member_view(member_id: str, who: Principal) -> dict[str, Any]:
         member = await club.members.get(member_id)
         if member is None:
             raise HTTPException(404, f"no member {member_id}")
         points, _ = await reading(club, member_id)
         tier = club.tiers.get(member["tier"])
-        return {"member_id": member["_id"], "customer_id": member["customer_id"], "contact": member["contact"],
-                "joined_at": member["joined_at"], "source": member["source"], "tier": tier.id,
-                "tier_name": tier.name, "vip": tier.vip, "balance": points, "properties": member["properties"]}
+        return {"member_id": member["_id"], "customer_id": member["customer_id"],
+                "contact": contact_for(who, member["contact"]), "joined_at": member["joined_at"],
+                "source": member["source"], "tier": tier.id, "tier_name": tier.name, "vip": tier.vip,
+                "balance": points, "properties": member["properties"]}
 
-    @router.post("/members", tags=["members"], status_code=201, dependencies=[Depends(require(Role.CUSTOMER_RELATIONS))])
-    async def apply(body: Application, response: Response) -> dict[str, Any]:
+    @router.post("/members", tags=["members"], status_code=201, response_model=MemberOut, **AS_STORED,
+                 responses={200: {"model": MemberOut, "description": "already a member: the units added"},
+                            **_responses(422, s503=BUSY)})
+    async def apply(body: Application, response: Response, who: Allowed(*SIGNERS)) -> dict[str, Any]:
         """Join by application; an existing member gets the units added and a 200."""
         cause = Cause(f"application-{body.customer_id}", f"application-{body.customer_id}")
         async with _answers():
@@ -140,23 +146,28 @@ def build_router(club: Club) -> APIRouter:
                 properties=[p.model_dump() for p in body.properties], source="application", cause=cause, now=_now())
         if not created:
             response.status_code = 200
-        return await member_view(member["_id"])
+        return await member_view(member["_id"], who)
 
-    @router.get("/members/{member_id}", tags=["members"], dependencies=[Depends(require(Role.HOTLINE_AGENT, Role.CUSTOMER_RELATIONS, Role.CS_MANAGER, Role.CS_GENERAL_MANAGER))])
-    async def get_member(member_id: str) -> dict[str, Any]:
-        """Profile, tier, points balance and properties."""
-        return await member_view(member_id)
+    @router.get("/members/{member_id}", tags=["members"], response_model=MemberOut, **AS_STORED,
+                responses=_responses(404, 422))
+    async def get_member(member_id: PathId, who: Allowed(*READERS)) -> dict[str, Any]:
+        """Profile, tier, points balance and properties (name and phone masked for roles without PII)."""
+        return await member_view(member_id, who)
 
-    @router.get("/members/{member_id}/points", tags=["members"], responses=PAGE_RESPONSES, dependencies=[Depends(require(Role.HOTLINE_AGENT, Role.CUSTOMER_RELATIONS, Role.CS_MANAGER, Role.CS_GENERAL_MANAGER))])
-    async def points(member_id: str, response: Response, limit: int = Limit,
+    @router.get("/members/{member_id}/points", tags=["members"], response_model=PointsOut, **AS_STORED, responses=PAGED)
+    async def points(member_id: PathId, response: Response, who: Allowed(*READERS), limit: int = Limit,
                      cursor: str | None = Cursor) -> dict[str, Any]:
         """The ledger, oldest first (a page of it), and the balance all of it sums to."""
-        member = await member_view(member_id)
+        member = await member_view(member_id, who)
         entries = await _paged(response, club.ledger.page(member_id, cursor, limit))
         return {"member_id": member_id, "balance": member["balance"], "entries": entries}
 
-    @router.post("/members/{member_id}/referrals", tags=["members"], status_code=201, dependencies=[Depends(require(Role.CUSTOMER_RELATIONS))])
-    async def refer(member_id: str, body: Referral, response: Response) -> dict[str, Any]:
+    @router.post("/members/{member_id}/referrals", tags=["members"], status_code=201, response_model=ReferralOut,
+                 **AS_STORED,
+                 dependencies=[Depends(require(*RELATIONS))],
+                 responses={200: {"model": ReferralOut, "description": "this contract was recorded already"},
+                            **_responses(404, 422, s409="the contract was referred by another member", s503=BUSY)})
+    async def refer(member_id: PathId, body: Referral, response: Response) -> dict[str, Any]:
         """A referred buyer signed (老带新): points once per contract (a repeat answers 200)."""
         async with _answers():
             doc, created = await earning.refer(club, member_id, body.buyer_name, body.contract_ref, _now())
@@ -164,36 +175,45 @@ def build_router(club: Club) -> APIRouter:
             response.status_code = 200
         return doc
 
-    @router.post("/members/{member_id}/redemptions", tags=["benefits"], status_code=201, dependencies=[Depends(require(Role.CUSTOMER_RELATIONS))])
-    async def redeem(member_id: str, body: RedemptionRequest) -> dict[str, Any]:
+    @router.post("/members/{member_id}/redemptions", tags=["benefits"], status_code=201,
+                 response_model=RedemptionOut, **AS_STORED, dependencies=[Depends(require(*RELATIONS))],
+                 responses={403: error_response(403, "the token's role may not redeem, or the member's tier is below "
+                                                     "the offer's"),
+                            **_responses(404, 422, s409="a limit of the offer is reached, or not enough points",
+                                         s503=BUSY)})
+    async def redeem(member_id: PathId, body: RedemptionRequest) -> dict[str, Any]:
         """Redeem an offer: a code, within the offer's limits, paid in points."""
         async with _answers():
             return await redeeming.redeem(club, member_id, body.offer_id, _now())
 
-    @router.get("/members/{member_id}/redemptions", tags=["benefits"], responses=PAGE_RESPONSES, dependencies=[Depends(require(Role.HOTLINE_AGENT, Role.CUSTOMER_RELATIONS, Role.CS_MANAGER, Role.CS_GENERAL_MANAGER))])
-    async def redemptions(member_id: str, response: Response, limit: int = Limit,
+    @router.get("/members/{member_id}/redemptions", tags=["benefits"], response_model=list[RedemptionOut], **AS_STORED,
+                responses=PAGED)
+    async def redemptions(member_id: PathId, response: Response, who: Allowed(*READERS), limit: int = Limit,
                           cursor: str | None = Cursor) -> list[dict[str, Any]]:
         """The member's redemptions, oldest first."""
-        await member_view(member_id)
+        await member_view(member_id, who)
         return await _paged(response, club.benefits.of_member(member_id, cursor, limit))
 
-    @router.post("/merchants", tags=["benefits"], status_code=201, dependencies=[Depends(require(Role.CUSTOMER_RELATIONS))])
+    @router.post("/merchants", tags=["benefits"], status_code=201, response_model=MerchantOut, **AS_STORED,
+                 dependencies=[Depends(require(*RELATIONS))], responses=_responses(422))
     async def add_merchant(body: MerchantIn) -> dict[str, Any]:
         """An alliance merchant (联盟商家)."""
         return await redeeming.add_merchant(club, body.model_dump(), _now())
 
-    @router.post("/merchants/{merchant_id}/offers", tags=["benefits"], status_code=201, dependencies=[Depends(require(Role.CUSTOMER_RELATIONS))])
-    async def add_offer(merchant_id: str, body: OfferIn) -> dict[str, Any]:
+    async def add_offer(merchant_id: PathId, body: OfferBase) -> dict[str, Any]:
         """An offer of a merchant, from a tier up, with limits per member and in total."""
-        try:
-            club.tiers.get(body.min_tier)
-        except KeyError as exc:
-            raise HTTPException(422, f"unknown tier {body.min_tier!r}") from exc
         async with _answers():
             return await redeeming.add_offer(club, merchant_id, body.model_dump(), _now())
 
-    @router.get("/merchants/{merchant_id}", tags=["benefits"], responses=PAGE_RESPONSES, dependencies=[Depends(require(Role.HOTLINE_AGENT, Role.CUSTOMER_RELATIONS, Role.CS_MANAGER, Role.CS_GENERAL_MANAGER))])
-    async def get_merchant(merchant_id: str, response: Response, limit: int = Limit,
+    add_offer.__annotations__["body"] = offer_model(club.tiers)  # min_tier: the club's own tiers, in the document
+    router.post("/merchants/{merchant_id}/offers", tags=["benefits"], status_code=201, response_model=OfferOut,
+                **AS_STORED, dependencies=[Depends(require(*RELATIONS))],
+                responses=_responses(404, 422))(add_offer)
+
+    @router.get("/merchants/{merchant_id}", tags=["benefits"], response_model=MerchantWithOffers, **AS_STORED,
+                responses=PAGED,
+                dependencies=[Depends(require(*READERS))])
+    async def get_merchant(merchant_id: PathId, response: Response, limit: int = Limit,
                            cursor: str | None = Cursor) -> dict[str, Any]:
         """The merchant and its offers, oldest first (a page of them: the cursor pages the offers)."""
         merchant = await club.benefits.merchant(merchant_id)
@@ -201,45 +221,58 @@ def build_router(club: Club) -> APIRouter:
             raise HTTPException(404, f"no merchant {merchant_id}")
         return {**merchant, "offers": await _paged(response, club.benefits.offers_of(merchant_id, cursor, limit))}
 
-    @router.post("/activities", tags=["activities"], status_code=201, dependencies=[Depends(require(Role.CUSTOMER_RELATIONS))])
+    @router.post("/activities", tags=["activities"], status_code=201, response_model=ActivityOut, **AS_STORED,
+                 dependencies=[Depends(require(*RELATIONS))], responses=_responses(422))
     async def create_activity(body: ActivityIn) -> dict[str, Any]:
         """A community event (社区文化活动) with a capacity."""
         return _activity_view(await activities.create(
             club, body.title, body.project, body.starts_at, body.capacity, body.duration_minutes, _now()))
 
-    @router.get("/activities/{activity_id}", tags=["activities"], dependencies=[Depends(require(Role.HOTLINE_AGENT, Role.CUSTOMER_RELATIONS, Role.CS_MANAGER, Role.CS_GENERAL_MANAGER))])
-    async def get_activity(activity_id: str) -> dict[str, Any]:
+    @router.get("/activities/{activity_id}", tags=["activities"], response_model=ActivityOut, **AS_STORED,
+                dependencies=[Depends(require(*READERS))], responses=_responses(404, 422))
+    async def get_activity(activity_id: PathId) -> dict[str, Any]:
+        """The event and its roster (member numbers only)."""
         activity = await club.activities.get(activity_id)
         if activity is None:
             raise HTTPException(404, f"no activity {activity_id}")
         return _activity_view(activity)
 
-    @router.post("/activities/{activity_id}/signups", tags=["activities"], dependencies=[Depends(require(Role.HOTLINE_AGENT, Role.CUSTOMER_RELATIONS))])
-    async def sign_up(activity_id: str, body: SignUp) -> dict[str, Any]:
+    @router.post("/activities/{activity_id}/signups", tags=["activities"], response_model=SignupStatus, **AS_STORED,
+                 dependencies=[Depends(require(*SIGNERS))],
+                 responses=_responses(404, 422, s409="the event is closed", s503=BUSY))
+    async def sign_up(activity_id: PathId, body: SignUp) -> dict[str, Any]:
         """Sign up: confirmed while places are free, else waitlisted."""
         async with _answers():
             activity = await activities.sign_up(club, activity_id, body.member_id, _now())
-        return {"activity_id": activity_id, "member_id": body.member_id, "status": activities.status_of(activity, body.member_id)}
+        return {"activity_id": activity_id, "member_id": body.member_id,
+                "status": activities.status_of(activity, body.member_id)}
 
-    @router.delete("/activities/{activity_id}/signups/{member_id}", tags=["activities"], dependencies=[Depends(require(Role.HOTLINE_AGENT, Role.CUSTOMER_RELATIONS))])
-    async def cancel(activity_id: str, member_id: str) -> dict[str, Any]:
+    @router.delete("/activities/{activity_id}/signups/{member_id}", tags=["activities"], response_model=ActivityOut,
+                   **AS_STORED,
+                   dependencies=[Depends(require(*SIGNERS))],
+                   responses=_responses(404, 422, s409="the event is closed, or the member has checked in",
+                                        s503=BUSY))
+    async def cancel(activity_id: PathId, member_id: PathId) -> dict[str, Any]:
         """Cancel; the first waitlisted member moves up."""
         async with _answers():
             activity = await activities.cancel(club, activity_id, member_id, _now())
         return _activity_view(activity)
 
-    @router.post("/activities/{activity_id}/signups/{member_id}/checkin", tags=["activities"], dependencies=[Depends(require(Role.CUSTOMER_RELATIONS))])
-    async def check_in(activity_id: str, member_id: str) -> dict[str, Any]:
+    @router.post("/activities/{activity_id}/signups/{member_id}/checkin", tags=["activities"],
+                 response_model=SignupStatus, **AS_STORED, dependencies=[Depends(require(*RELATIONS))],
+                 responses=_responses(404, 422, s409="the event is closed, or the member has no confirmed place",
+                                      s503=BUSY))
+    async def check_in(activity_id: PathId, member_id: PathId) -> dict[str, Any]:
         """A confirmed member arrived: points for attending."""
         async with _answers():
             activity = await activities.check_in(club, activity_id, member_id, _now())
         return {"activity_id": activity_id, "member_id": member_id, "status": activities.status_of(activity, member_id)}
 
-    @router.post("/activities/{activity_id}/close", tags=["activities"], dependencies=[Depends(require(Role.CUSTOMER_RELATIONS))])
-    async def close(activity_id: str) -> dict[str, Any]:
+    @router.post("/activities/{activity_id}/close", tags=["activities"], response_model=ActivityOut, **AS_STORED,
+                 dependencies=[Depends(require(*RELATIONS))], responses=_responses(404, 422, s503=BUSY))
+    async def close(activity_id: PathId) -> dict[str, Any]:
         """The event is over: attendees get the event-feedback survey."""
         async with _answers():
             return _activity_view(await activities.close(club, activity_id, _now()))
 
     return router
-

@@ -1,8 +1,10 @@
 """Routing's HTTP API for department dashboards and the customer service center (OpenAPI at /docs).
 
-Every request carries ``Authorization: Bearer <token>``; department staff see
-and change only their own department's cases (another department's case is a
-404, as if it did not exist), the center's roles see all.
+Every request carries ``Authorization: Bearer <token>``; each route names the
+roles that may call it (``access``); department staff see and change only
+their own department's cases (another department's case is a 404, as if it
+did not exist), the center's roles see all. Free text reaches roles that do
+not see PII masked.
 """
 
 from __future__ import annotations
@@ -11,17 +13,19 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Response
+from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Response
 from kefu_contracts import ContactKind
 from kefu_kit.aggregates import ConcurrentChange, NotFound
+from kefu_kit.auth import Allowed, Principal, principal, require
+from kefu_kit.http_errors import ERROR_RESPONSES, error_response
 from pydantic import BaseModel, Field
 
-from . import commands
-from kefu_kit.auth import Principal, principal
+from . import access, commands
 from .adapters.case_pages import decode_cursor, encode_cursor
 from .context import Routing
 from .domain.lifecycle import STATUSES
 from .opening import schedule_deadlines
+from .schemas import Case, CaseSummary, Group
 
 
 NEXT_CURSOR = "X-Next-Cursor"
@@ -37,10 +41,25 @@ class NoteText(BaseModel):
     text: str = Field(min_length=1, max_length=4000)
 
 
-class ApprovalRequest(BaseModel):
-    kind: Literal["plan", "cost"]
-    plan: str | None = Field(None, max_length=8000)
-    amount: str | None = Field(None, description="CNY, decimal string", examples=["1200.00"])
+# CNY as a decimal string: whole yuan and at most 2 decimals (the domain keeps money as Decimal).
+AMOUNT = r"^[0-9]{1,12}(\.[0-9]{1,2})?$"
+
+
+class PlanApproval(BaseModel):
+    """A complaint's handling plan, for the role its level names (CS manager: level 1, general manager: 2, 3)."""
+
+    kind: Literal["plan"]
+    plan: str = Field(min_length=1, max_length=8000)
+
+
+class CostApproval(BaseModel):
+    """A repair or compensation cost, for the role whose authority covers the amount."""
+
+    kind: Literal["cost"]
+    amount: str = Field(pattern=AMOUNT, description="CNY, decimal string", examples=["1200.00"])
+
+
+ApprovalRequest = Annotated[PlanApproval | CostApproval, Body(discriminator="kind")]
 
 
 class Decision(BaseModel):
@@ -49,7 +68,8 @@ class Decision(BaseModel):
 
 class WorkOrderReport(BaseModel):
     note: str | None = Field(None, max_length=4000)
-    cost: str | None = Field(None, description="CNY, decimal string (complete only)", examples=["0", "850.00"])
+    cost: str | None = Field(None, pattern=AMOUNT, description="CNY, decimal string (complete only)",
+                             examples=["0", "850.00"])
 
 
 class Escalation(BaseModel):
@@ -57,7 +77,27 @@ class Escalation(BaseModel):
     note: str | None = Field(None, max_length=2000)
 
 
-Who = Annotated[Principal, Depends(principal)]
+# Ids are what the event contracts allow (kefu_contracts.cases.Id): longer ones cannot exist.
+CaseId = Annotated[str, Path(min_length=1, max_length=128)]
+GroupId = Annotated[str, Path(min_length=1, max_length=128)]
+ApprovalId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^ap-[0-9]+$", examples=["ap-1"])]
+
+# The authenticated caller, for routes whose role check is in their ``dependencies``.
+Caller = Annotated[Principal, Depends(principal)]
+
+CASE_404 = {404: error_response(404, "no such case (or another department's)")}
+CHANGE_RESPONSES = {
+    **CASE_404,
+    403: error_response(403, "the token's role may not do this, or not to this case (authority, department)"),
+    409: error_response(409, "not possible in the case's current state"),
+    422: ERROR_RESPONSES[422],
+    503: error_response(503, "a concurrent change to the same case won; retry (Retry-After)"),
+}
+PAGE_HEADERS = {NEXT_CURSOR: {
+    "description": "present when more cases follow: pass it back as ?cursor= for the next page",
+    "schema": {"type": "string"}}}
+# Case bodies are the stored documents as they are: no field is added as null (see schemas).
+AS_STORED = {"response_model_exclude_unset": True}
 
 
 def build_router(r: Routing) -> APIRouter:
@@ -83,28 +123,30 @@ def build_router(r: Routing) -> APIRouter:
         except ConcurrentChange as exc:
             raise HTTPException(503, str(exc), headers={"Retry-After": "1"}) from exc
         await schedule_deadlines(case, r)
-        return _public(case)
+        return access.shown(_public(case), who)
 
     def now() -> datetime:
         return datetime.now(timezone.utc)
 
-    @router.get("/cases", responses={200: {"headers": {NEXT_CURSOR: {
-        "description": "present when more cases follow: pass it back as ?cursor= for the next page",
-        "schema": {"type": "string"}}}}})
+    @router.get("/cases", response_model=list[CaseSummary], **AS_STORED, responses={
+        200: {"headers": PAGE_HEADERS},
+        403: error_response(403, "the token's role may not read cases, or staff asked for another department"),
+        422: ERROR_RESPONSES[422]})
     async def list_cases(
-        who: Who,
+        who: Allowed(*access.READ),
         response: Response,
-        department: Annotated[str | None, Query(max_length=64)] = None,
-        status: Literal[STATUSES] | None = None,  # type: ignore[valid-type]
-        level: int | None = Query(None, ge=0, le=3),
+        department: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+        status: Annotated[Literal[STATUSES] | None, Query()] = None,  # type: ignore[valid-type]
+        level: Annotated[int | None, Query(ge=0, le=3)] = None,
         kind: ContactKind | None = None,
         project: Annotated[str | None, Query(max_length=200)] = None,
         building: Annotated[str | None, Query(max_length=200)] = None,
         overdue: bool | None = None,
-        awaiting_approval: bool | None = Query(None, description="true: cases with a handling plan or cost "
-                                               "approval pending (the approvers' inbox); false: all decided"),
-        limit: int = Query(50, ge=1, le=MAX_LIMIT),
-        skip: int = Query(0, ge=0, le=MAX_SKIP, description="prefer cursor; skip costs what it skips"),
+        awaiting_approval: Annotated[bool | None, Query(
+            description="true: cases with a plan or cost approval pending (the approvers' inbox); false: all decided",
+        )] = None,
+        limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+        skip: Annotated[int, Query(ge=0, le=MAX_SKIP, description="prefer cursor; skip costs what it skips")] = 0,
         cursor: Annotated[str | None, Query(max_length=512, description="X-Next-Cursor of the page before")] = None,
     ) -> list[dict[str, Any]]:
         """Cases, newest first, a page at a time. Department staff always get their own department's only.
@@ -129,25 +171,26 @@ def build_router(r: Routing) -> APIRouter:
         cases, following = await r.cases.page(filters, limit=limit, skip=skip, after=after, now=now())
         if following is not None:
             response.headers[NEXT_CURSOR] = encode_cursor(following)
-        return [_public(c, timeline=False) for c in cases]
+        return [access.shown(_public(c, timeline=False), who) for c in cases]
 
-    @router.get("/cases/{case_id}")
-    async def get_case(case_id: str, who: Who) -> dict[str, Any]:
+    @router.get("/cases/{case_id}", response_model=Case, **AS_STORED, responses=CASE_404)
+    async def get_case(case_id: CaseId, who: Allowed(*access.READ)) -> dict[str, Any]:
         """One case with its timeline (the audit trail of every transition and decision)."""
-        return _public(await visible(case_id, who))
+        return access.shown(_public(await visible(case_id, who)), who)
 
-    @router.get("/cases/{case_id}/group")
-    async def case_group(case_id: str, who: Who) -> dict[str, Any]:
+    @router.get("/cases/{case_id}/group", response_model=Group, **AS_STORED, responses={
+        404: error_response(404, "no such case (or another department's), or it is not part of a group complaint")})
+    async def case_group(case_id: CaseId, who: Allowed(*access.READ)) -> dict[str, Any]:
         """The group complaint (群诉) a case belongs to."""
         case = await visible(case_id, who)
         if not case.get("group_id"):
             raise HTTPException(404, "this case is not part of a group complaint")
         return await _group(case["group_id"])
 
-    @router.get("/groups/{group_id}")
-    async def get_group(group_id: str, who: Who) -> dict[str, Any]:
-        if not who.sees_all:
-            raise HTTPException(403, "group complaints are for the customer service center")
+    @router.get("/groups/{group_id}", response_model=Group, **AS_STORED,
+                responses={404: error_response(404, "no such group complaint")})
+    async def get_group(group_id: GroupId, who: Allowed(*access.READ_GROUPS)) -> dict[str, Any]:
+        """A group complaint (群诉) with its member cases; it spans departments, so it is the center's."""
         return await _group(group_id)
 
     async def _group(group_id: str) -> dict[str, Any]:
@@ -156,41 +199,53 @@ def build_router(r: Routing) -> APIRouter:
             raise HTTPException(404, f"no group {group_id}")
         return group
 
-    for command in ("acknowledge", "wait_on_owner", "resume", "resolve", "close", "reopen"):
-        def make_route(name: str) -> None:
-            @router.post(f"/cases/{{case_id}}/{name.replace('_', '-')}", name=name)
-            async def route(case_id: str, who: Who, body: Note | None = None) -> dict[str, Any]:
+    lifecycle_roles = {"acknowledge": access.WORK, "wait_on_owner": access.WORK, "resume": access.WORK,
+                       "resolve": access.WORK, "close": access.CLOSE, "reopen": access.CLOSE}
+    for command, roles in lifecycle_roles.items():
+        def make_route(name: str, allowed: tuple[str, ...]) -> None:
+            # The role check rides in ``dependencies`` (annotations are strings here, read in the module's
+            # globals, where ``allowed`` is unknown); ``who`` is then the principal it already authenticated.
+            @router.post(f"/cases/{{case_id}}/{name.replace('_', '-')}", name=name, response_model=Case,
+                         **AS_STORED, responses=CHANGE_RESPONSES, dependencies=[Depends(require(*allowed))])
+            async def route(case_id: CaseId, who: Caller, body: Note | None = None) -> dict[str, Any]:
                 note = body.note if body else None
                 return await apply(case_id, who, lambda: commands.lifecycle(name, who, now(), r, note))
-        make_route(command)
+            route.__doc__ = f"{name.replace('_', ' ').capitalize()} the case (the lifecycle in domain/lifecycle.py)."
+        make_route(command, roles)
 
-    @router.post("/cases/{case_id}/notes")
-    async def add_note(case_id: str, body: NoteText, who: Who) -> dict[str, Any]:
+    @router.post("/cases/{case_id}/notes", response_model=Case, **AS_STORED, responses=CHANGE_RESPONSES)
+    async def add_note(case_id: CaseId, body: NoteText, who: Allowed(*access.NOTE)) -> dict[str, Any]:
+        """A note on the case's timeline (what an owner said on a call, what a department found)."""
         return await apply(case_id, who, lambda: commands.add_note(body.text, who, now()))
 
-    @router.post("/cases/{case_id}/work-order/{action}")
-    async def work_order(case_id: str, action: Literal["start", "progress", "complete"], who: Who,
-                         body: WorkOrderReport | None = None) -> dict[str, Any]:
+    @router.post("/cases/{case_id}/work-order/{action}", response_model=Case, **AS_STORED,
+                 responses=CHANGE_RESPONSES)
+    async def work_order(case_id: CaseId, action: Literal["start", "progress", "complete"],
+                         who: Allowed(*access.WORK), body: WorkOrderReport | None = None) -> dict[str, Any]:
         """The assigned department reports start, progress and completion (with cost and notes)."""
         body = body or WorkOrderReport()
         return await apply(case_id, who, lambda: commands.work_order(action, who, now(), body.note, body.cost))
 
-    @router.post("/cases/{case_id}/approvals")
-    async def request_approval(case_id: str, body: ApprovalRequest, who: Who) -> dict[str, Any]:
+    @router.post("/cases/{case_id}/approvals", response_model=Case, **AS_STORED, responses=CHANGE_RESPONSES)
+    async def request_approval(case_id: CaseId, body: ApprovalRequest,
+                               who: Allowed(*access.REQUEST_APPROVAL)) -> dict[str, Any]:
         """Ask for approval of a handling plan or a repair/compensation cost."""
         return await apply(case_id, who,
-                           lambda: commands.request_approval(body.kind, who, now(), body.plan, body.amount))
+                           lambda: commands.request_approval(body.kind, who, now(), getattr(body, "plan", None),
+                                                             getattr(body, "amount", None)))
 
-    @router.post("/cases/{case_id}/approvals/{approval_id}/{decision}")
-    async def decide(case_id: str, approval_id: str, decision: Literal["approve", "reject"], who: Who,
-                     body: Decision | None = None) -> dict[str, Any]:
+    @router.post("/cases/{case_id}/approvals/{approval_id}/{decision}", response_model=Case, **AS_STORED,
+                 responses=CHANGE_RESPONSES)
+    async def decide(case_id: CaseId, approval_id: ApprovalId, decision: Literal["approve", "reject"],
+                     who: Allowed(*access.DECIDE), body: Decision | None = None) -> dict[str, Any]:
+        """Approve or reject, within the caller's authority (a cost by amount, a plan by complaint level)."""
         reason = body.reason if body else None
         return await apply(case_id, who,
                            lambda: commands.decide(approval_id, decision == "approve", who, now(), reason))
 
-    @router.post("/cases/{case_id}/escalate")
-    async def escalate(case_id: str, body: Escalation, who: Who) -> dict[str, Any]:
-        """Raise a complaint's level by hand (the center's roles only)."""
+    @router.post("/cases/{case_id}/escalate", response_model=Case, **AS_STORED, responses=CHANGE_RESPONSES)
+    async def escalate(case_id: CaseId, body: Escalation, who: Allowed(*access.ESCALATE)) -> dict[str, Any]:
+        """Raise a complaint's level by hand (the complaint specialist and the managers)."""
         return await apply(case_id, who, lambda: commands.manual_escalation(body.level, who, now(), r, body.note))
 
     return router

@@ -13,6 +13,7 @@ from kefu_contracts import (
     CASE_STATUS_CHANGED,
     COMPLAINT_ESCALATED,
     COMPLAINT_GROUP_CHANGED,
+    DEFECT_BATCH_SUSPECTED,
     MEMBER_TIER_CHANGED,
     REPAIR_COMPLETED,
     SURVEY_ANSWERED,
@@ -25,19 +26,29 @@ from kefu_kit import Batch, ServiceKit, subscribe_batches
 
 from . import upkeep
 from .adapters.parked import ParkedStore
-from .adapters.store import CaseRepository, GroupRepository, RecentReports, TimerStore, VipStore, ensure_indexes
+from .adapters.store import (
+    CaseRepository,
+    DefectSignals,
+    GroupRepository,
+    RecentReports,
+    TimerStore,
+    VipStore,
+    ensure_indexes,
+)
 from .api import build_router
 from .batch_handlers import BatchHandlers
 from .calendar_gaps import CalendarGaps
 from .context import Routing
 from .domain.calendar import load_calendar
 from .domain.complaints import GroupPolicy
+from .domain.groups import load_group_rule
 from .domain.sla import parse_sla_table
 from .domain.workload import parse_roster
 from .parking import Parking
 from .settings import Settings
 
-PUBLISHES = (CASE_ASSIGNED, CASE_STATUS_CHANGED, COMPLAINT_ESCALATED, COMPLAINT_GROUP_CHANGED, REPAIR_COMPLETED)
+PUBLISHES = (CASE_ASSIGNED, CASE_STATUS_CHANGED, COMPLAINT_ESCALATED, COMPLAINT_GROUP_CHANGED, REPAIR_COMPLETED,
+             DEFECT_BATCH_SUSPECTED)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -55,7 +66,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         group_policy=GroupPolicy(settings.group_min_owners, timedelta(hours=settings.group_window_hours)),
         group_kinds=tuple(settings.group_kinds),
         repeat_window=timedelta(days=settings.repeat_window_days),
+        signals=DefectSignals(kit.db, publish),
     )
+    if settings.group_rule_file:
+        r.group_rule = load_group_rule(settings.group_rule_file.read_text(encoding="utf-8"))
     r.workload_refresh = timedelta(seconds=settings.workload_refresh_s)
     r.parking = Parking(ParkedStore(kit.db), kit.registry, kit.guard.dead_letter_record,
                         timedelta(seconds=settings.parked_max_age_s), settings.batch_concurrency)
@@ -100,6 +114,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def relay() -> None:
         await r.cases.relay_once()
         await r.groups.relay_once()
+        assert r.signals is not None
+        await r.signals.relay_once()
 
     async def close_groups() -> None:
         await upkeep.close_ended_groups(r, now())

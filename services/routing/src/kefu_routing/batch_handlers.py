@@ -17,7 +17,9 @@ writes what it can in one go:
    (after every case exists: a report can name a group's lead case);
 3. group complaints (群诉), keyed by building and category: a building's cases
    one after the other (they would all race for the same group), buildings
-   concurrently;
+   concurrently; then batch-defect signals, the in-unit repairs of each building
+   and category together (one read of its reports and signals, decided in pure
+   code, each signal created once: ``batch_defects``);
 4. the events that came before their case (follow-ups, survey answers: other
    topics, so no order against ``case.opened``), parked until now (``parking``),
    applied to each case in their order, once, in one read for the batch. Last, so
@@ -51,6 +53,7 @@ from kefu_kit.aggregates import NotFound
 from kefu_kit.batches import Batch, Item, for_each_key
 
 from . import reactions
+from .batch_defects import batch_key, signal_batch_defects
 from .context import Routing
 from .opening import building_group_key, deadline_timers, detect_group, establish, needs_group_check
 
@@ -90,6 +93,16 @@ class BatchHandlers:
 
         await for_each_key(grouped, building_group_key, group,  # type: ignore[arg-type]
                            concurrency=self.concurrency)
+        if r.signals is not None:
+            suspects: dict[str, list[dict[str, Any]]] = {}
+            for case in cases:
+                if (key := batch_key(case, r)) is not None:
+                    suspects.setdefault(key, []).append(case)
+
+            async def signal(item: tuple[str, list[dict[str, Any]]]) -> None:
+                await signal_batch_defects(item[1], r, self.now())
+
+            await for_each_key(list(suspects.items()), lambda item: item[0], signal, concurrency=self.concurrency)
         if r.parking is not None:  # redeliveries too: a crash may have come between the create and this
             await r.parking.apply_for(r, [c["_id"] for c in cases], self.now())
 

@@ -60,10 +60,12 @@ def lifecycle(name: str, who: Principal, now: datetime, r: Routing, note: str | 
             _recount_deadlines(case, r, now)
         if name == "resolve":
             case["resolved_at"] = now
+            case["resolution"] = note  # what was done: the case library (knowledge) learns it from the event
         if name == "close":
             case["closed_at"] = now
         if name == "reopen":
             case["resolved_at"] = case["closed_at"] = None
+            case["resolution"] = None
         case["timeline"].append({"at": now, "type": "status", "status": case["status"], "actor": who.name,
                                  "role": who.role, "note": note})
         return Change(case, [status_changed(case, previous, who.name, now, _cause(case, name), note)])
@@ -116,6 +118,7 @@ def work_order(action: str, who: Principal, now: datetime, note: str | None = No
             order.update(status="completed", completed_at=now, cost=f"{amount:.2f}", notes=note)
             previous = case["status"]
             case["status"], case["resolved_at"] = "resolved", now
+            case["resolution"] = note
             case["responded_at"] = case.get("responded_at") or now
             cause = _cause(case, "complete")
             events += [repair_completed(case, now, cause), status_changed(case, previous, who.name, now, cause, note)]

@@ -7,11 +7,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from .adapters.store import CaseRepository, GroupRepository, RecentReports, TimerStore, VipStore
+from .adapters.store import CaseRepository, DefectSignals, GroupRepository, RecentReports, TimerStore, VipStore
 from .calendar_gaps import CalendarGaps
 from .domain.assignment import RuleTable, default_rules
 from .domain.calendar import BusinessCalendar, default_calendar
 from .domain.complaints import ComplaintPolicy, GroupPolicy, default_complaint_policy
+from .domain.groups import GroupRule, default_group_rule
 from .domain.sla import Deadlines, SlaTable, deadlines, default_sla_table
 from .domain.warranty import WarrantyPolicy, default_warranty_policy
 from .domain.workload import choose_assignee, default_roster
@@ -63,12 +64,15 @@ class Routing:
     complaints: ComplaintPolicy = field(default_factory=default_complaint_policy)
     group_policy: GroupPolicy = field(default_factory=GroupPolicy)
     group_kinds: tuple[str, ...] = ("complaint", "repair")
+    group_rule: GroupRule = field(default_factory=default_group_rule)  # which repairs count; batch defects
     repeat_window: timedelta = timedelta(days=30)
     workload: Workload = field(default_factory=Workload)
     workload_refresh: timedelta = timedelta(seconds=30)
     calendar_gaps: CalendarGaps = field(default_factory=CalendarGaps)
     # events that came before their case (``parking``); None: not held (tools that only open cases)
     parking: "Parking | None" = None
+    # batch-defect signals for engineering; None: not signalled (tools that only open cases)
+    signals: DefectSignals | None = None
 
     def deadlines(
         self, case_id: str, kind: str, level: int, urgent_flags: Sequence[str], opened_at: datetime,

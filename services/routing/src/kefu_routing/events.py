@@ -15,6 +15,7 @@ from kefu_contracts import (
     CaseStatusChanged,
     ComplaintEscalated,
     ComplaintGroupChanged,
+    DefectBatchSuspected,
     Money,
     RepairCompleted,
     derived_event_id,
@@ -81,6 +82,7 @@ def status_changed(
         respond_by=case["deadlines"]["respond_by"],
         resolve_by=case["deadlines"]["resolve_by"],
         sla_reason=case["deadlines"].get("reason") or None,
+        resolution=case.get("resolution") if case["status"] in ("resolved", "closed") else None,
     )
 
 
@@ -143,4 +145,22 @@ def group_changed(group: dict[str, Any], case: dict[str, Any], at: datetime) -> 
         member_case_ids=list(group["members"]),
         owners=len(group["customers"]),
         last_member_at=group["last_member_at"],
+    )
+
+
+def defect_batch_suspected(signal: dict[str, Any], lead: dict[str, Any], at: datetime) -> DefectBatchSuspected:
+    """The one event of a batch-defect signal, chained to its first report (the same on every redelivery)."""
+    return DefectBatchSuspected(
+        event_id=derived_event_id("defect.batch_suspected", signal["_id"]),
+        occurred_at=at,
+        **_chain(lead, lead["opened_event_id"]),
+        signal_id=signal["_id"],
+        project=signal["project"],
+        building=signal["building"],
+        category=signal["category"],
+        case_ids=list(signal["case_ids"]),
+        owners=len(signal["customers"]),
+        first_reported_at=signal["first_reported_at"],
+        last_reported_at=signal["last_reported_at"],
+        window_days=signal["window_days"],
     )

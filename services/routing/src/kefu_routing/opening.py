@@ -2,7 +2,9 @@
 
 Also where a new complaint is checked against the recent ones: a repeat by the
 same owner raises its level, several owners of one building about the same
-problem make a group complaint (群诉), escalated once for the whole group.
+shared problem make a group complaint (群诉), escalated once for the whole group
+(which repairs count: ``domain.groups``; in-unit ones may be a batch defect
+instead: ``batch_defects``).
 """
 
 from __future__ import annotations
@@ -13,11 +15,14 @@ from typing import Any
 from kefu_contracts import CaseOpened, derived_event_id
 from kefu_kit.aggregates import Change
 
+from .batch_defects import batch_key, signal_batch_defects
 from .context import Routing
-from .domain.complaints import ComplaintRef, escalate, find_group, group_key, initial_level, is_repeat
+from .domain.complaints import escalate, find_group, group_key, initial_level, is_repeat
+from .domain.groups import counts_for_group, element_of
 from .domain.warranty import decide_warranty
 from .escalation import raise_level
 from .events import case_assigned, complaint_escalated, group_changed, status_changed
+from .refs import case_ref
 
 GROUP_LEVEL = 3
 
@@ -32,6 +37,8 @@ async def open_case(event: CaseOpened, r: Routing, now: datetime) -> dict[str, A
     await schedule_deadlines(case, r)
     if needs_group_check(case, r):
         await detect_group(case, r, now)
+    if r.signals is not None and batch_key(case, r) is not None:
+        await signal_batch_defects([case], r, now)
     if r.parking is not None:  # events about it that came first, applied after it is whole (as in order)
         await r.parking.apply_for(r, [case["_id"]], now)
         case = await r.cases.get(case["_id"]) or case
@@ -52,7 +59,9 @@ async def establish(event: CaseOpened, r: Routing, now: datetime, stored: dict[s
 
 
 def needs_group_check(case: dict[str, Any], r: Routing) -> bool:
-    return case["kind"] in r.group_kinds and not case.get("group_id")
+    """A complaint, or a repair of a shared problem (``domain.groups``), not in a group yet."""
+    return (case["kind"] in r.group_kinds and not case.get("group_id")
+            and counts_for_group(case_ref(case), r.group_rule))
 
 
 async def _new_case(event: CaseOpened, r: Routing, now: datetime) -> tuple[dict[str, Any], list[Any]]:
@@ -90,6 +99,7 @@ async def _new_case(event: CaseOpened, r: Routing, now: datetime) -> tuple[dict[
         "project": event.project,
         "building": event.building,
         "unit": event.unit,
+        "element": element_of(event.element, text, r.group_rule),  # a shared building element, if named
         "handover_date": event.handover_date,
         "subject": event.subject,
         "body": event.body,
@@ -150,17 +160,12 @@ def deadline_timers(case: dict[str, Any]) -> list[tuple[str, str, datetime]]:
 
 def building_group_key(case: dict[str, Any]) -> str | None:
     """Which group complaint the case could be part of (project, building, category), if any."""
-    return group_key(_ref(case))
-
-
-def _ref(case: dict[str, Any]) -> ComplaintRef:
-    return ComplaintRef(case["_id"], case["customer_id"], case.get("project"), case.get("building"),
-                        case.get("category"), case["opened_at"])
+    return group_key(case_ref(case))
 
 
 async def detect_group(case: dict[str, Any], r: Routing, now: datetime) -> None:
     """Join the building's active group complaint, or form one when enough owners complained."""
-    ref = _ref(case)
+    ref = case_ref(case)
     key = group_key(ref)
     if key is None:
         return
@@ -176,7 +181,9 @@ async def detect_group(case: dict[str, Any], r: Routing, now: datetime) -> None:
         case["project"], case["building"], case["category"], list(r.group_kinds),
         case["opened_at"] - r.group_policy.window,
     )
-    members = find_group(ref, [_ref(c) for c in recent], r.group_policy)
+    # in-unit repairs of the building are no members: each owner's own problem (maybe a batch defect)
+    counted = [other for other in map(case_ref, recent) if counts_for_group(other, r.group_rule)]
+    members = find_group(ref, counted, r.group_policy)
     if not members:
         return
     lead = case if members[0].case_id == case["_id"] else await r.cases.get(members[0].case_id)

@@ -17,7 +17,9 @@ class Settings(ServiceSettings):
     group_window_hours: float = Field(72.0, gt=0, description="window in which their complaints must fall")
     group_kinds: list[str] = Field(
         default_factory=lambda: ["complaint", "repair"],
-        description="case kinds that count for 群诉: owners reporting the same defect count as much as those complaining")
+        description="case kinds that count for 群诉; a repair only when its problem is shared (group_rule_file)")
+    group_rule_file: Path | None = Field(
+        None, description="TOML group rule (which repairs count for 群诉, batch defects) replacing groups.toml")
     repeat_window_days: int = Field(30, ge=1, description="a complaint within this many days of another is a repeat")
     timer_interval_s: float = Field(5.0, gt=0, description="how often deadline timers are checked")
     group_close_interval_s: float = Field(300.0, gt=0, description="how often groups past their window are closed")

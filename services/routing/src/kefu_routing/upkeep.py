@@ -26,5 +26,5 @@ async def close_ended_groups(r: Routing, now: datetime) -> int:
 
 
 async def prune_reports(r: Routing, now: datetime) -> int:
-    """Forget recent reports older than every look-back window (repeat and group complaints)."""
-    return await r.reports.prune(now - max(r.repeat_window, r.group_policy.window))
+    """Forget recent reports older than every look-back window (repeat and group complaints, batch defects)."""
+    return await r.reports.prune(now - max(r.repeat_window, r.group_policy.window, r.group_rule.batch_window))

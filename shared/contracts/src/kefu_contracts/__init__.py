@@ -17,7 +17,7 @@ from .members import (
     PropertyHandedOver,
 )
 from .notifications import NotificationFailed
-from .repairs import Money, RepairCompleted
+from .repairs import DefectBatchSuspected, Money, RepairCompleted
 from .surveys import PreferredChannel, SurveyAnswered, SurveyCustomer, SurveyDue, SurveyKind
 from .topics import (
     CALL_RECEIVED,
@@ -33,6 +33,7 @@ from .topics import (
     CASE_OPENED,
     COMPLAINT_ESCALATED,
     COMPLAINT_GROUP_CHANGED,
+    DEFECT_BATCH_SUSPECTED,
     REPAIR_COMPLETED,
     SURVEY_ANSWERED,
     SURVEY_DUE,
@@ -43,12 +44,12 @@ from .topics import (
 )
 
 __all__ = [
-    "CALL_RECEIVED", "CASE_ASSIGNED", "CASE_OPENED", "COMPLAINT_ESCALATED", "COMPLAINT_GROUP_CHANGED", "REPAIR_COMPLETED",
+    "CALL_RECEIVED", "CASE_ASSIGNED", "CASE_OPENED", "COMPLAINT_ESCALATED", "COMPLAINT_GROUP_CHANGED", "DEFECT_BATCH_SUSPECTED", "REPAIR_COMPLETED",
     "SURVEY_ANSWERED", "SURVEY_DUE", "TOPICS", "ApproverRole", "CallReceived", "Caller", "CaseAssigned",
     "CaseOpened", "CaseFollowedUp", "CaseStatus", "CaseStatusChanged", "Channel", "MemberTierChanged",
     "CASE_FOLLOWED_UP", "CASE_STATUS_CHANGED", "MEMBER_TIER_CHANGED", "MEMBER_JOINED", "PROPERTY_HANDED_OVER",
     "COMMUNITY_EVENT_SIGNUP_CHANGED", "COMMUNITY_EVENT_ATTENDED", "NOTIFICATION_FAILED", "CommunityEventAttended",
-    "CommunityEventSignupChanged", "Contact", "MemberJoined", "PropertyHandedOver", "NotificationFailed", "ComplaintEscalated", "ComplaintGroupChanged", "ContactKind", "DerivedEvent", "EscalationReason", "Event",
+    "CommunityEventSignupChanged", "Contact", "MemberJoined", "PropertyHandedOver", "NotificationFailed", "ComplaintEscalated", "ComplaintGroupChanged", "ContactKind", "DefectBatchSuspected", "DerivedEvent", "EscalationReason", "Event",
     "Money", "PreferredChannel", "PropertyRef", "RepairCompleted", "SurveyAnswered", "SurveyCustomer",
     "SurveyDue", "SurveyKind", "TopicSpec", "Topics", "derived_event_id", "dlq_name", "utc_now",
 ]

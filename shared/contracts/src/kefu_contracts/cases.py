@@ -31,6 +31,11 @@ class CaseOpened(DerivedEvent):
     project: str | None = None
     building: str | None = None
     unit: str | None = None
+    element: str | None = Field(
+        default=None, max_length=64,
+        description="the building element the case is about, when the channel or agent knows it "
+                    "(elevator, roof, exterior_wall, garage, water_pressure...): a shared one makes owners' "
+                    "repairs one group complaint's problem")
     handover_date: datetime | None = Field(default=None, description="when the unit was handed over, if known")
     subject: str | None = None
     body: str
@@ -111,3 +116,7 @@ class CaseStatusChanged(DerivedEvent):
     resolve_by: AwareDatetime | None = None
     sla_reason: str | None = Field(
         default=None, description="how the deadlines were counted; flags a year without public holiday data")
+    resolution: str | None = Field(
+        default=None,
+        description="how the problem was solved, as recorded when the case was resolved; on resolved and closed "
+                    "transitions (the case library is made of closed cases and their resolutions)")

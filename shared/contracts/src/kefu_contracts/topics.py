@@ -22,7 +22,7 @@ from .members import (
     PropertyHandedOver,
 )
 from .notifications import NotificationFailed
-from .repairs import RepairCompleted
+from .repairs import DefectBatchSuspected, RepairCompleted
 from .surveys import SurveyAnswered, SurveyDue
 
 DLQ_SUFFIX = ".dlq"
@@ -51,6 +51,7 @@ NOTIFICATION_FAILED = "notification.failed"
 COMPLAINT_ESCALATED = "complaint.escalated"
 COMPLAINT_GROUP_CHANGED = "complaint.group_changed"
 REPAIR_COMPLETED = "repair.completed"
+DEFECT_BATCH_SUSPECTED = "defect.batch_suspected"
 SURVEY_DUE = "survey.due"
 SURVEY_ANSWERED = "survey.answered"
 
@@ -77,6 +78,8 @@ TOPICS: dict[str, TopicSpec] = {
         TopicSpec(COMPLAINT_GROUP_CHANGED, ComplaintGroupChanged, "group_id", 6,
                   "a group complaint was formed or gained a member"),
         TopicSpec(REPAIR_COMPLETED, RepairCompleted, "case_id", 6, "a repair work order was finished"),
+        TopicSpec(DEFECT_BATCH_SUSPECTED, DefectBatchSuspected, "signal_id", 6,
+                  "several owners of a building reported the same in-unit repair: a batch defect for engineering"),
         TopicSpec(SURVEY_DUE, SurveyDue, "customer_id", 6, "a return visit or survey should be made now"),
         TopicSpec(SURVEY_ANSWERED, SurveyAnswered, "customer_id", 6, "a return visit or survey was answered"),
     )

@@ -20,6 +20,8 @@ COMMANDS = {
     "dlq": "dlq:main",
     "rebuild": "rebuild:main",
     "report": "report:main",
+    "kb-report": "kb:report_main",
+    "kb-bench": "kb:bench_main",
 }
 
 

@@ -10,10 +10,13 @@ Mount it in the dashboard service (composition root)::
 Routes (the customer service center's roles only: ``kefu_kit.auth.CENTER_ROLES``; others get 403):
 
 * ``GET /api/report?month=YYYY-MM&project=P&format=json|csv|html`` (format defaults to json);
-* ``GET /api/report/chart/{name}.svg`` or ``.png`` with the same ``month`` and ``project``,
+* ``GET /api/report?week=YYYY-Www&...``: the weekly report (周报), the same figures for an ISO week
+  with week-on-week change;
+* ``GET /api/report/chart/{name}.svg`` or ``.png`` with the same ``month`` or ``week`` and ``project``,
   ``name`` one of ``charts.CHARTS`` (targets, kind, category, level, department).
 
-A month that is not ``YYYY-MM`` is a 422 with a message saying so.
+A month that is not ``YYYY-MM``, a week that is not an existing ISO week ``YYYY-Www``, both or
+neither: a 422 with a message saying so.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from starlette.concurrency import run_in_threadpool
 from . import charts
 from .build import MonthlyReport, build_report
 from .months import Month, MonthError
+from .weeks import Week, WeekError
 from .render_csv import report_csv
 from .render_html import report_html
 
@@ -76,6 +80,17 @@ def store_sources(cases: AsyncCollection[dict[str, Any]],
     return case_docs, answer_docs
 
 
+def center_only(principal_dependency: Callable[..., Principal], what: str) -> Callable[..., Principal]:
+    """A dependency admitting the customer service center's roles only (403 for others, 401 from ``principal``)."""
+    def center(who: Principal = Depends(principal_dependency)) -> Principal:
+        if who.role not in CENTER_ROLES:
+            raise HTTPException(403, f"{what} are for the customer service center's roles ("
+                                     + ", ".join(sorted(CENTER_ROLES)) + ")")
+        return who
+
+    return center
+
+
 def make_router(
     cases_source: Source,
     answers_source: Source,
@@ -90,19 +105,11 @@ def make_router(
     ``Principal``; ``clock``: the report time (deadlines not yet passed are not judged).
     """
 
-    def center(who: Principal = Depends(principal_dependency)) -> Principal:
-        if who.role not in CENTER_ROLES:
-            raise HTTPException(403, "the monthly complaint report is for the customer service center's roles ("
-                                     + ", ".join(sorted(CENTER_ROLES)) + ")")
-        return who
-
+    center = center_only(principal_dependency, "the monthly and weekly complaint reports")
     router = APIRouter(prefix="/api/report", tags=["report"], dependencies=[Depends(center)])
 
-    async def load(month: str, project: str | None) -> MonthlyReport:
-        try:
-            m = Month.parse(month)
-        except MonthError as exc:
-            raise HTTPException(422, str(exc)) from exc
+    async def load(month: str | None, week: str | None, project: str | None) -> MonthlyReport:
+        m = period_of(month, week)
         start, end = m.previous().start, m.end
         cases = await cases_source(start, end)
         answers = await answers_source(start, end)
@@ -110,12 +117,16 @@ def make_router(
 
     @router.get("", responses={200: {"content": {"application/json": {}, "text/csv": {}, "text/html": {}}}})
     async def report(
-        month: str = Query(description="YYYY-MM, a calendar month in Asia/Shanghai", examples=["2026-11"]),
+        month: str | None = Query(None, description="YYYY-MM, a calendar month in Asia/Shanghai",
+                                  examples=["2026-11"]),
+        week: str | None = Query(None, description="YYYY-Www, an ISO week in Asia/Shanghai (instead of month)",
+                                 examples=["2026-W48"]),
         project: str | None = Query(None, description="only this project's cases and answers"),
         format: Literal["json", "csv", "html"] = Query("json", description="json, csv (UTF-8 with BOM) or html"),
     ) -> Response:
-        """The monthly complaint report (投诉月报) of ``month``: counts, rates against targets, month on month."""
-        data = await load(month, project)
+        """The monthly complaint report (投诉月报) of ``month``, or the weekly report (周报) of ``week``:
+        counts, rates against targets, change on the previous month or ISO week."""
+        data = await load(month, week, project)
         if format == "csv":
             return Response(report_csv(data).encode("utf-8"), media_type="text/csv; charset=utf-8",
                             headers={"Content-Disposition": _attachment(data, "csv")})
@@ -127,7 +138,8 @@ def make_router(
     @router.get("/chart/{chart_file}", responses={200: {"content": {"image/svg+xml": {}, "image/png": {}}}})
     async def chart(
         chart_file: str,
-        month: str = Query(description="YYYY-MM, a calendar month in Asia/Shanghai"),
+        month: str | None = Query(None, description="YYYY-MM, a calendar month in Asia/Shanghai"),
+        week: str | None = Query(None, description="YYYY-Www, an ISO week in Asia/Shanghai (instead of month)"),
         project: str | None = Query(None, description="only this project's cases and answers"),
     ) -> Response:
         """One chart of the report as ``{name}.svg`` or ``{name}.png``.
@@ -138,7 +150,7 @@ def make_router(
         if name not in charts.CHARTS or ext not in ("svg", "png"):
             raise HTTPException(404, f"no chart {chart_file!r}: use one of "
                                      + ", ".join(f"{n}.svg|.png" for n in charts.CHARTS))
-        data = await load(month, project)
+        data = await load(month, week, project)
         if ext == "svg":
             return Response(await run_in_threadpool(charts.chart_svg, data, name), media_type="image/svg+xml")
         return Response(await run_in_threadpool(charts.chart_png, data, name), media_type="image/png")
@@ -146,10 +158,22 @@ def make_router(
     return router
 
 
+def period_of(month: str | None, week: str | None) -> Month | Week:
+    """The report's period from the query: exactly one of ``month`` and ``week`` (a 422 otherwise)."""
+    if (month is None) == (week is None):
+        raise HTTPException(422, "give month=YYYY-MM (monthly report) or week=YYYY-Www (weekly report), not "
+                                 + ("both" if month is not None else "neither"))
+    try:
+        return Month.parse(month) if month is not None else Week.parse(week or "")
+    except (MonthError, WeekError) as exc:
+        raise HTTPException(422, str(exc)) from exc
+
+
 def _attachment(report: MonthlyReport, ext: str) -> str:
     """``Content-Disposition``: an ASCII name, and the project's (Chinese) name in RFC 5987 form."""
-    plain = f"kefu-report-{report.month}.{ext}"
+    stem = "kefu-report" if report.period == "month" else "kefu-weekly"
+    plain = f"{stem}-{report.month}.{ext}"
     if not report.project:
         return f'attachment; filename="{plain}"'
-    full = quote(f"kefu-report-{report.month}-{report.project}.{ext}")
+    full = quote(f"{stem}-{report.month}-{report.project}.{ext}")
     return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{full}"

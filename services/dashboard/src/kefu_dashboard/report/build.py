@@ -19,6 +19,10 @@ Definitions (months are calendar months in Asia/Shanghai; "M" is the report's mo
   rounded to an integer (halves away from zero);
 * every figure for the previous month too; a rate without a denominator is ``None`` ("n/a").
 
+The weekly report (周报) is the same computation over an ISO week (``weeks.Week``, Monday to
+Sunday in Asia/Shanghai) and the week before it: "month" above reads "period", and the report's
+``period`` is "week".
+
 With a project, only that project's cases and answers count (an answer without a project takes
 its case's project when the case is among the documents).
 """
@@ -31,8 +35,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from .labels import name_label, ordered
+from .labels import name_label, ordered, period_label
 from .months import Month, as_utc
+from .weeks import Week
 from .targets import Rules, Scores, Target, default_rules
 
 Doc = Mapping[str, Any]
@@ -115,6 +120,7 @@ class MonthlyReport:
     figures: tuple[Figure, ...]
     major_complaints: tuple[MajorComplaint, ...] = field(default=())
     timezone: str = "Asia/Shanghai"
+    period: str = "month"  # "month" (投诉月报) or "week" (周报); ``month`` then holds the week, 2026-W48
 
     def figure(self, section: str, name: str) -> Figure | None:
         return next((f for f in self.figures if f.section == section and f.name == name), None)
@@ -124,9 +130,10 @@ class MonthlyReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "month": self.month, "previous_month": self.previous_month, "project": self.project,
+            "period": self.period, self.period: self.month, f"previous_{self.period}": self.previous_month,
+            "project": self.project,
             "timezone": self.timezone, "generated_at": self.generated_at.isoformat(),
-            "figures": [f.to_dict() for f in self.figures],
+            "figures": [{**f.to_dict(), "label": period_label(f.label, self.period)} for f in self.figures],
             "major_complaints": [m.to_dict() for m in self.major_complaints],
         }
 
@@ -156,7 +163,7 @@ class _MonthStats:
 def build_report(
     cases: Iterable[Doc],
     answers: Iterable[Doc],
-    month: str | Month,
+    month: str | Month | Week,
     project: str | None = None,
     now: datetime | None = None,
     rules: Rules | None = None,
@@ -166,7 +173,7 @@ def build_report(
     ``now`` is the report time (deadlines not yet passed are not judged); default: the current time.
     Raises ``MonthError`` for a month that is not 'YYYY-MM'.
     """
-    m = month if isinstance(month, Month) else Month.parse(month)
+    m = month if isinstance(month, (Month, Week)) else Month.parse(month)
     at = as_utc(now) if now is not None else datetime.now(timezone.utc)
     assert at is not None
     r = rules or default_rules()
@@ -179,7 +186,8 @@ def build_report(
         keys = ordered(dim, set(this.counts[dim]) | set(before.counts[dim]))
         figures += [Figure(dim, k, "count", this.counts[dim][k], before.counts[dim][k]) for k in keys]
     figures += _quality(this, before, r)
-    return MonthlyReport(str(m), str(m.previous()), project, at, tuple(figures), tuple(this.major))
+    return MonthlyReport(str(m), str(m.previous()), project, at, tuple(figures), tuple(this.major),
+                         period="week" if isinstance(m, Week) else "month")
 
 
 def _quality(this: _MonthStats, before: _MonthStats, r: Rules) -> list[Figure]:
@@ -198,7 +206,7 @@ def _quality(this: _MonthStats, before: _MonthStats, r: Rules) -> list[Figure]:
     ]
 
 
-def _month_stats(cases: list[Doc], answers: list[Doc], m: Month, project: str | None, now: datetime,
+def _month_stats(cases: list[Doc], answers: list[Doc], m: Month | Week, project: str | None, now: datetime,
                  scores: Scores) -> _MonthStats:
     mine = [c for c in cases if project is None or c.get("project") == project]
     opened = [c for c in mine if m.contains(as_utc(c.get("opened_at")))]
@@ -241,7 +249,7 @@ def _timeliness(cases: list[Doc], done_field: str, due_field: str, now: datetime
     return _Ratio(on_time, judged)
 
 
-def _major(cases: list[Doc], m: Month) -> list[MajorComplaint]:
+def _major(cases: list[Doc], m: Month | Week) -> list[MajorComplaint]:
     """The first level-3 escalation in ``m`` of each case, a group complaint's members counting once."""
     found: dict[str, MajorComplaint] = {}
     for c in cases:
@@ -267,3 +275,8 @@ def _nps(scores_0_10: list[int], s: Scores) -> int | None:
     net = 100 * (promoters - detractors)
     magnitude = (2 * abs(net) + n) // (2 * n)
     return magnitude if net >= 0 else -magnitude
+
+
+# Shared with the quality report (``quality``), which judges repairs by the same deadline rules.
+Ratio = _Ratio
+timeliness = _timeliness

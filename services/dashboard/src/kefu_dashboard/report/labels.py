@@ -32,3 +32,27 @@ def ordered(section: str, keys: Iterable[str]) -> list[str]:
     known = list(_labels()["name"].get(section, {}))
     present = set(keys)
     return [k for k in known if k in present] + sorted(present - set(known))
+
+
+# The words that change between the monthly (投诉月报) and the weekly (周报) report.
+_PERIOD_WORDS = {
+    "month": {"title": "投诉月报 Monthly complaint report", "period": "月份 Month", "this": "本月 This month",
+              "before": "上月", "change": "环比 Change", "compared": "环比 compared with",
+              "tz": "月份按北京时间 (Asia/Shanghai) 自然月计算 — months are calendar months in Asia/Shanghai.",
+              "none": "本月", "file": "kefu-report"},
+    "week": {"title": "投诉周报 Weekly complaint report", "period": "周 ISO week", "this": "本周 This week",
+             "before": "上周", "change": "周环比 Week on week", "compared": "周环比 compared with",
+             "tz": "周按北京时间 (Asia/Shanghai) ISO 周 (周一至周日) 计算 — weeks are ISO weeks, Monday to Sunday, "
+                   "in Asia/Shanghai; the week before is the previous ISO week.",
+             "none": "本周", "file": "kefu-weekly"},
+}
+
+
+def period_words(period: str) -> dict[str, str]:
+    """The monthly or weekly report's wording (``MonthlyReport.period``)."""
+    return _PERIOD_WORDS[period]
+
+
+def period_label(label: str, period: str) -> str:
+    """A figure's label for the period: "本月新开案件" reads "本周新开案件" in the weekly report."""
+    return label.replace("本月", "本周") if period == "week" else label

@@ -3,7 +3,9 @@
 UTF-8 with a byte order mark (Excel then reads the Chinese labels right) and CRLF line ends.
 Columns:
 
-* ``month``, ``project``: the report's month (YYYY-MM, Asia/Shanghai) and project ("" = all);
+* ``month``, ``project``: the report's month (YYYY-MM, Asia/Shanghai) and project ("" = all); the
+  weekly report (周报) has ``week`` (YYYY-Www, an ISO week in Asia/Shanghai) instead of ``month``, and
+  ``previous`` / ``change`` are then the previous ISO week and the week-on-week change;
 * ``section``: ``cases`` (the total), ``kind``, ``category``, ``level``, ``channel``, ``project``,
   ``department`` (counts of the month's cases) or ``quality`` (the rates and targets);
 * ``name``: the key counted (a stored code such as ``engineering``) or the quality figure
@@ -24,6 +26,7 @@ import io
 
 from . import fmt
 from .build import MonthlyReport
+from .labels import period_label
 
 COLUMNS = ("month", "project", "section", "name", "label", "unit", "value", "previous", "change", "target", "met",
            "basis", "previous_basis")
@@ -34,9 +37,9 @@ def report_csv(report: MonthlyReport) -> str:
     """The CSV text, starting with the BOM (encode it as UTF-8)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
+    writer.writerow((report.period, *COLUMNS[1:]))
     for f in report.figures:
-        writer.writerow([report.month, report.project or "", f.section, f.name, f.label, fmt.unit(f),
+        writer.writerow([report.month, report.project or "", f.section, f.name, period_label(f.label, report.period), fmt.unit(f),
                          fmt.number(f, f.value), fmt.number(f, f.previous), fmt.change(f), fmt.target(f), fmt.met(f),
                          fmt.basis(f), fmt.basis(f, previous=True)])
     return BOM + out.getvalue()

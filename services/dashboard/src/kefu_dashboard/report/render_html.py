@@ -10,7 +10,7 @@ from html import escape
 
 from . import fmt
 from .build import DIMENSIONS, Figure, MonthlyReport
-from .labels import section_label
+from .labels import period_label, period_words, section_label
 from .months import SHANGHAI
 
 # Which chart sits beside which section's table.
@@ -32,7 +32,6 @@ footer{margin-top:32px;color:#566;font-size:13px}footer li{margin:3px 0}
 """
 
 _DEFINITIONS = (
-    "月份按北京时间 (Asia/Shanghai) 自然月计算 — months are calendar months in Asia/Shanghai.",
     "案件统计：本月新开案件 — counts are the cases opened in the month; 类别仅统计报修和有类别的投诉 "
     "(categories: repairs and complaints that have one); 投诉等级为达到的最高等级 (complaint level: the highest reached).",
     "响应及时率：有响应时限且已响应或已超时的案件中，在时限内响应的比例 — on-time response: among cases with a "
@@ -50,16 +49,17 @@ _DEFINITIONS = (
 def report_html(report: MonthlyReport, charts: dict[str, str] | None = None) -> str:
     """The page; ``charts`` maps chart names to inline ``<svg>`` elements (``charts.inline_svgs``)."""
     charts = charts or {}
+    w = period_words(report.period)
     project = escape(report.project) if report.project else "全部 all"
     parts = [
         "<!doctype html>",
         '<html lang="zh-CN"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width,initial-scale=1">',
-        f"<title>投诉月报 Monthly complaint report {escape(report.month)}</title>",
+        f"<title>{w['title']} {escape(report.month)}</title>",
         f"<style>{_CSS}</style></head><body>",
-        "<header><h1>投诉月报 Monthly complaint report</h1>",
-        f'<p class="meta">月份 Month: <strong>{escape(report.month)}</strong> ({escape(report.timezone)}) · '
-        f"项目 Project: <strong>{project}</strong> · 环比 compared with {escape(report.previous_month)} · "
+        f"<header><h1>{w['title']}</h1>",
+        f'<p class="meta">{w["period"]}: <strong>{escape(report.month)}</strong> ({escape(report.timezone)}) · '
+        f"项目 Project: <strong>{project}</strong> · {w['compared']} {escape(report.previous_month)} · "
         f"生成时间 generated {escape(report.generated_at.strftime('%Y-%m-%d %H:%M UTC'))}</p></header>",
         _section(report, "quality", _quality_table(report.section("quality"), report), charts),
         _major(report),
@@ -67,10 +67,16 @@ def report_html(report: MonthlyReport, charts: dict[str, str] | None = None) -> 
     ]
     for dim in DIMENSIONS:
         parts.append(_section(report, dim, _counts_table(report.section(dim), report), charts))
+    definitions = [w["tz"], *(_week_wording(d) if report.period == "week" else d for d in _DEFINITIONS)]
     parts.append("<footer><h2>口径 Definitions</h2><ul>"
-                 + "".join(f"<li>{escape(d)}</li>" for d in _DEFINITIONS) + "</ul></footer>")
+                 + "".join(f"<li>{escape(d)}</li>" for d in definitions) + "</ul></footer>")
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def _week_wording(text: str) -> str:
+    """A definition of the monthly report read for a week: the same rule, another period."""
+    return text.replace("本月", "本周").replace("in the month", "in the week").replace("the month's", "the week's")
 
 
 def _section(report: MonthlyReport, section: str, table: str, charts: dict[str, str]) -> str:
@@ -81,15 +87,17 @@ def _section(report: MonthlyReport, section: str, table: str, charts: dict[str, 
 
 
 def _quality_table(figures: list[Figure], report: MonthlyReport) -> str:
-    head = ("<tr><th>指标 Figure</th><th>本月 This month</th><th>依据 Basis</th>"
-            f"<th>上月 {escape(report.previous_month)}</th><th>环比 Change</th><th>目标 Target</th><th>达标 Met</th></tr>")
+    w = period_words(report.period)
+    head = (f"<tr><th>指标 Figure</th><th>{w['this']}</th><th>依据 Basis</th>"
+            f"<th>{w['before']} {escape(report.previous_month)}</th><th>{w['change']}</th><th>目标 Target</th>"
+            "<th>达标 Met</th></tr>")
     rows = []
     for f in figures:
         suffix = "%" if f.unit == "share" else ""
         value = fmt.number(f, f.value)
         previous = fmt.number(f, f.previous)
         rows.append(
-            f"<tr><td>{escape(f.label)}</td>"
+            f"<tr><td>{escape(period_label(f.label, report.period))}</td>"
             f'<td class="n">{_na(value, suffix)}</td><td class="n">{escape(fmt.basis(f))}</td>'
             f'<td class="n">{_na(previous, suffix)}</td>'
             f'<td class="n">{_na(fmt.change(f), " pp" if suffix else "")}</td>'
@@ -98,20 +106,23 @@ def _quality_table(figures: list[Figure], report: MonthlyReport) -> str:
 
 
 def _counts_table(figures: list[Figure], report: MonthlyReport) -> str:
+    w = period_words(report.period)
     if not figures:
-        return '<p class="na">本月无案件 no cases</p>'
-    head = (f"<tr><th>项 Item</th><th>本月 {escape(report.month)}</th><th>上月 {escape(report.previous_month)}</th>"
-            "<th>环比 Change</th></tr>")
-    rows = "".join(f'<tr><td>{escape(f.label)}</td><td class="n">{fmt.number(f, f.value)}</td>'
+        return f'<p class="na">{w["none"]}无案件 no cases</p>'
+    head = (f"<tr><th>项 Item</th><th>{w['none']} {escape(report.month)}</th>"
+            f"<th>{w['before']} {escape(report.previous_month)}</th><th>{w['change']}</th></tr>")
+    rows = "".join(f'<tr><td>{escape(period_label(f.label, report.period))}</td><td class="n">{fmt.number(f, f.value)}</td>'
                    f'<td class="n">{fmt.number(f, f.previous)}</td><td class="n">{fmt.change(f)}</td></tr>'
                    for f in figures)
     return f"<table>{head}{rows}</table>"
 
 
 def _major(report: MonthlyReport) -> str:
-    title = "<h2>重大投诉明细 Major complaints of the month</h2>"
+    p = "week" if report.period == "week" else "month"
+    title = f"<h2>重大投诉明细 Major complaints of the {p}</h2>"
     if not report.major_complaints:
-        return f'<section id="major-list">{title}<p class="na">本月无重大投诉 none this month</p></section>'
+        return (f'<section id="major-list">{title}<p class="na">{period_words(report.period)["none"]}无重大投诉 '
+                f"none this {p}</p></section>")
     head = ("<tr><th>升级时间 Escalated (Asia/Shanghai)</th><th>案件 Case</th><th>群诉 Group</th><th>原因 Reason</th>"
             "<th>项目 Project</th><th>部门 Department</th><th>摘要 Summary</th></tr>")
     rows = "".join(

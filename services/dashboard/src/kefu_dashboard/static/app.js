@@ -76,6 +76,10 @@ async function login(token) {
   if (!$("report-month").value) {
     const last = new Date(); last.setDate(0);  // last month, as the report is read at the start of a month
     $("report-month").value = `${last.getFullYear()}-${String(last.getMonth() + 1).padStart(2, "0")}`;
+    $("report-from").value = `${$("report-month").value}-01`;  // the quality report: last month by default
+    $("report-to").value = `${$("report-month").value}-${String(last.getDate()).padStart(2, "0")}`;
+    const weekAgo = new Date(); weekAgo.setDate(weekAgo.getDate() - 7);  // the weekly report: last ISO week
+    $("report-week").value = isoWeek(weekAgo);
   }
   await refresh();
   connect();
@@ -163,15 +167,43 @@ function showLag(lag) {
   $("lag-at").textContent = lag.at ? `采样 Sampled ${when(lag.at)}` : "";
 }
 
+// The ISO week (YYYY-Www) of a date: the week of its Thursday.
+function isoWeek(day) {
+  const d = new Date(Date.UTC(day.getFullYear(), day.getMonth(), day.getDate()));
+  d.setUTCDate(d.getUTCDate() + 3 - ((d.getUTCDay() + 6) % 7));
+  const jan4 = new Date(Date.UTC(d.getUTCFullYear(), 0, 4));
+  const week = 1 + Math.round(((d - jan4) / 86400000 - 3 + ((jan4.getUTCDay() + 6) % 7)) / 7);
+  return `${d.getUTCFullYear()}-W${String(week).padStart(2, "0")}`;
+}
+
+// Which report: its period parameters (the service says 422 for a missing or bad one) and its file name.
+function reportPeriod(kind, q) {
+  if (kind === "week") { q.set("week", $("report-week").value); return `kefu-weekly-${$("report-week").value}`; }
+  if (kind === "quality") {
+    q.set("from", $("report-from").value); q.set("to", $("report-to").value);
+    return `kefu-quality-${$("report-from").value}-${$("report-to").value}`;
+  }
+  q.set("month", $("report-month").value);
+  return `kefu-report-${$("report-month").value}`;
+}
+
+function showReportInputs() {
+  for (const label of document.querySelectorAll("#report [data-kind]")) {
+    label.hidden = label.dataset.kind !== $("report-kind").value;
+  }
+}
+
 // The report needs the bearer token too: fetch it, then show or save what came back.
 async function openReport(format) {
   $("report-error").textContent = "";
   const q = filters();
   q.delete("department");
-  q.set("month", $("report-month").value);
+  const kind = $("report-kind").value;
+  const name = reportPeriod(kind, q);
   q.set("format", format);
   const win = format === "html" ? window.open("about:blank", "_blank") : null;  // while the click still counts
-  const reply = await fetch(`/api/report?${q}`, { headers: { Authorization: `Bearer ${state.token}` } });
+  const path = kind === "quality" ? "/api/report/quality" : "/api/report";
+  const reply = await fetch(`${path}?${q}`, { headers: { Authorization: `Bearer ${state.token}` } });
   if (!reply.ok) {
     if (win) win.close();
     const body = await reply.json().catch(() => ({}));
@@ -180,7 +212,7 @@ async function openReport(format) {
   }
   const url = URL.createObjectURL(await reply.blob());
   if (win) win.location.href = url;
-  else el("a", { href: url, download: `kefu-report-${$("report-month").value}.csv` }).click();
+  else el("a", { href: url, download: `${name}.csv` }).click();
   setTimeout(() => URL.revokeObjectURL(url), 60000);
 }
 
@@ -278,6 +310,7 @@ $("login").addEventListener("submit", (e) => {
 $("logout").addEventListener("click", () => logout());
 $("report").addEventListener("submit", (e) => { e.preventDefault(); openReport("html").catch(console.error); });
 $("report-csv").addEventListener("click", () => openReport("csv").catch(console.error));
+$("report-kind").addEventListener("change", showReportInputs);
 for (const id of ["f-project", "f-department"]) {
   $(id).addEventListener("change", () => {
     state.seen.clear();

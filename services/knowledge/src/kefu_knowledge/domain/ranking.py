@@ -86,7 +86,7 @@ class Ranking:
         def boost(_key: str, meta: dict[str, Any]) -> float:
             return PROMOTED_BOOST if meta.get("status") == "promoted" else 1.0
 
-        hits = self.index.search(self.seg.terms(text), limit, keep=keep, boost=boost)
+        hits = self.index.search(self.seg.terms(text), limit, keep=keep, boost=boost, max_boost=PROMOTED_BOOST)
         return [Found(self.index.meta[h.doc_id]["type"], self.index.meta[h.doc_id]["id"], h.score,
                       self.index.meta[h.doc_id]) for h in hits]
 

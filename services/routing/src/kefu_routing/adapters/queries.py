@@ -65,6 +65,8 @@ INDEXES: dict[str, list[IndexModel]] = {
                     ("opened_at", ASCENDING)]),
         IndexModel([("opened_at", ASCENDING)]),
     ],
+    # batch-defect signals: the earlier ones of a building and category near a new burst
+    "defect_signals": [IndexModel([("key", ASCENDING), ("first_reported_at", ASCENDING)])],
     # events that arrived before their case: found by the case when it appears, expired by age
     "parked": [IndexModel([("aggregate_id", ASCENDING)]), IndexModel([("parked_at", ASCENDING)])],
 }
@@ -102,6 +104,13 @@ def active_group(key: str) -> dict[str, Any]:
 def groups_ended(before: datetime) -> dict[str, Any]:
     """Active groups whose latest member is older than the window: nobody can join them any more."""
     return {"active": True, "last_member_at": {"$lt": before}}
+
+
+# --- batch-defect signals (snapshots) ------------------------------------------------------------
+
+def signals_near(key: str, since: datetime, until: datetime) -> dict[str, Any]:
+    """A building and category's signals that start between ``since`` and ``until`` (one range on the index)."""
+    return {"key": key, "first_reported_at": {"$gte": since, "$lte": until}}
 
 
 # --- timers --------------------------------------------------------------------------------------

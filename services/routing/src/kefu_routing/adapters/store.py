@@ -3,6 +3,7 @@
 * ``cases`` (+ ``cases_revisions``, ``cases_outbox``): each case an aggregate changed
   through ``AggregateStore`` (safe with several routing instances and API requests at once).
 * ``groups`` (+ revisions, outbox): group complaints (群诉), also aggregates.
+* ``defect_signals`` (+ revisions, outbox): batch-defect signals for engineering, also aggregates.
 * ``timers``: deadlines to check, one document per (case, deadline); any instance may
   fire one, the case's revision claim makes the effect happen once.
 * ``vip_customers``: who is a VIP owner, learned from membership's events.
@@ -149,6 +150,7 @@ class RecentReports:
 def _report(case: dict[str, Any]) -> dict[str, Any]:
     return {"_id": case["_id"], "customer_id": case["customer_id"], "kind": case["kind"],
             "project": case.get("project"), "building": case.get("building"), "category": case.get("category"),
+            "element": case.get("element"), "urgent_flags": list(case.get("urgent_flags", [])),
             "opened_at": case["opened_at"]}
 
 
@@ -180,6 +182,18 @@ def _close_group(before: datetime, now: datetime):
         group["active"], group["closed_at"] = False, now
         return Change(group)
     return change
+
+
+class DefectSignals(AggregateStore):
+    """Batch-defect signals (``defect.batch_suspected``): created once each, published through the outbox."""
+
+    def __init__(self, db: AsyncDatabase[dict[str, Any]], publish: Publish) -> None:
+        super().__init__(db, "defect_signals", publish)
+
+    async def starts_between(self, key: str, since: datetime, until: datetime) -> list[datetime]:
+        """When the signals of ``key`` (project|building|category) starting in [since, until] start."""
+        found = await self.snapshots.find(q.signals_near(key, since, until), {"first_reported_at": 1}).to_list()
+        return [doc["first_reported_at"] for doc in found]
 
 
 class TimerStore:

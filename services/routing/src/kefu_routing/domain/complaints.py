@@ -150,6 +150,9 @@ class ComplaintRef:
     building: str | None
     category: str | None
     opened_at: datetime
+    kind: str = "complaint"
+    element: str | None = None  # the shared building element it is about, if any (``groups.element_of``)
+    flags: tuple[str, ...] = ()  # its urgent flags (``group_action``: owners say they act together)
 
 
 def group_key(ref: ComplaintRef) -> str | None:

@@ -1,0 +1,116 @@
+"""Group complaints that mean it, on real servers (routing's batch consumer, Kafka, the store).
+
+Measured before: three owners of one building asking for their own kitchen taps to be repaired
+made a level-3 group complaint for the general manager. Now a burst of in-unit tap repairs from
+many owners makes no group and no escalation but ONE batch-defect signal for engineering (even
+when every event is delivered twice), while a burst of lift complaints, and of repairs of the
+shared exterior wall, still make group complaints.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections import defaultdict
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from kefu_contracts import CaseOpened, Topics, dlq_name
+from kefu_kit import ensure_topics
+
+from support.kafka_io import read_all
+from support.lag import lag
+from support.waiting import eventually
+
+pytestmark = pytest.mark.e2e
+
+PROJECT = "滨江花园"
+
+
+def opened(n: int, at: datetime, *, kind: str, category: str | None, body: str, building: str = "3幢",
+           tag: str) -> CaseOpened:
+    return CaseOpened(
+        event_id=f"opened-{uuid.uuid4()}", occurred_at=at, correlation_id=f"call-{uuid.uuid4()}",
+        causation_id=f"call-{tag}-{n}", case_id=f"{tag}-{n:02d}-{uuid.uuid4().hex[:6]}", contact_id=f"call-{tag}-{n}",
+        customer_id=f"owner-{tag}-{n}", channel="hotline", kind=kind, classified_by="rules", category=category,
+        project=PROJECT, building=building, unit=f"{n + 1:02d}01", body=body,
+    )
+
+
+async def send(producer, topic: str, events) -> None:
+    futures = [await producer.send(topic, e.to_json_bytes(), key=e.kafka_key().encode()) for e in events]
+    await asyncio.gather(*futures)
+
+
+def distinct(records) -> dict[str, list[dict]]:
+    """Events by event_id (a republish is the same event: every copy must be equal)."""
+    by_id: dict[str, list[dict]] = defaultdict(list)
+    for record in records:
+        event = json.loads(record.value)
+        by_id[event["event_id"]].append(event)
+    for copies in by_id.values():
+        assert all(c == copies[0] for c in copies), f"a republished event differs: {copies}"
+    return by_id
+
+
+@pytest.mark.timeout(300)
+async def test_in_unit_tap_repairs_signal_a_batch_defect_and_lift_complaints_make_a_group(
+    services, producer, mongo, namespace, infra
+):
+    topics = Topics(namespace)
+    await ensure_topics(infra.kafka_bootstrap, topics.all_physical())
+    services("routing", KEFU_BATCH_MAX_RECORDS="4")  # small batches: the burst spans several of them
+    db = mongo[f"{namespace}_kefu_routing"]
+    start = datetime.now(timezone.utc) - timedelta(hours=2)
+    taps = [opened(i, start + timedelta(minutes=i), kind="repair", category="plumbing",
+                   body="厨房水龙头漏水，请派人来修", tag="tap") for i in range(8)]
+    lifts = [opened(i, start + timedelta(minutes=3 * i), kind="complaint", category="public_area",
+                    body="电梯又坏了，困了半小时，我要投诉", tag="lift") for i in range(4)]
+    walls = [opened(i, start + timedelta(minutes=5 * i), kind="repair", category="leak", building="5幢",
+                    body="外墙渗水，家里墙面都湿了", tag="wall") for i in range(3)]
+    # two owners' taps in another building: too few for a signal
+    few = [opened(i, start + timedelta(minutes=i), kind="repair", category="plumbing", building="8幢",
+                  body="厨房水龙头漏水", tag="few") for i in range(2)]
+    burst = [*taps, *lifts, *walls, *few]
+    await send(producer, topics("case.opened"), burst)
+    await send(producer, topics("case.opened"), taps)  # every tap repair delivered twice (a redelivery)
+
+    group = f"{namespace}.kefu-routing"
+    await eventually(lambda: lag(infra.kafka_bootstrap, group, topics("case.opened")), lambda n: n == 0,
+                     timeout=120, interval=0.5, what="routing caught up on case.opened")
+    for outbox in (db.cases_outbox, db.groups_outbox, db.defect_signals_outbox):
+        await eventually(lambda: outbox.count_documents({}), lambda n: n == 0, timeout=60, what="outbox drained")
+    stored = {c["_id"]: c for c in await db.cases.find().to_list()}
+    assert set(stored) == {e.case_id for e in burst}
+
+    # the taps: each its owner's own repair, in no group, at no complaint level, never escalated
+    escalated = distinct(await read_all(infra, topics("complaint.escalated"), 1500))
+    escalated_cases = {copies[0]["case_id"] for copies in escalated.values()}
+    for e in [*taps, *few]:
+        case = stored[e.case_id]
+        assert case["group_id"] is None and case["level"] == 0 and case["escalations"] == [], case["_id"]
+        assert e.case_id not in escalated_cases
+
+    # ... but engineering hears of a batch defect, once, for 3幢's plumbing
+    signals = distinct(await read_all(infra, topics("defect.batch_suspected"), 1500))
+    assert len(signals) == 1, f"one signal per building and category per window: {list(signals)}"
+    (signal,) = (copies[0] for copies in signals.values())
+    assert (signal["project"], signal["building"], signal["category"]) == (PROJECT, "3幢", "plumbing")
+    tap_ids = [e.case_id for e in taps]
+    assert signal["owners"] >= 3 and set(signal["case_ids"]) <= set(tap_ids)
+    assert signal["case_ids"] == sorted(signal["case_ids"], key=tap_ids.index), "oldest first"
+    (doc,) = await db.defect_signals.find().to_list()
+    assert doc["_id"] == signal["signal_id"] and doc["case_ids"] == signal["case_ids"]
+
+    # the lift complaints and the exterior-wall repairs: a group complaint each, escalated once to level 3
+    groups = {g["category"]: g for g in await db.groups.find().to_list()}
+    assert sorted(groups) == ["leak", "public_area"], "no group of the tap repairs"
+    for g, events in ((groups["public_area"], lifts), (groups["leak"], walls)):
+        assert sorted(g["members"]) == sorted(e.case_id for e in events) and g["level"] == 3
+        assert all(stored[e.case_id]["group_id"] == g["_id"] and stored[e.case_id]["level"] == 3 for e in events)
+        ups = [c[0] for c in escalated.values()
+               if c[0]["reason"] == "group_complaint" and c[0]["causation_id"] == g["_id"]]
+        assert len(ups) == 1 and ups[0]["level"] == 3 and ups[0]["approver_role"] == "cs_general_manager"
+    assert stored[walls[0].case_id]["element"] == "exterior_wall"
+    assert not await read_all(infra, dlq_name(topics("case.opened")), 300), "dead letters"
