@@ -251,3 +251,10 @@ async def test_a_leak_call_to_its_approved_repair_and_return_visit(services, nam
                            timeout=90, what="the return visit due")
     visit = next(json.loads(x.value) for x in due if json.loads(x.value)["case_id"] == case_id)
     assert visit["kind"] == "repair_return_visit" and visit["customer"]["customer_id"] == customer_id
+
+    # a role with no screen here (the analyst counts, it takes no calls) is told so at sign-in
+    await do(browser, click("#logout"))
+    await do(browser, lambda d: sign_in(d, page, "analyst"))
+    await until(browser, lambda d: "403" in text(d, "login-error") or "无工作台" in text(d, "login-error"),
+                "the analyst refused at sign-in")
+    assert not shown(browser, "workspace")

@@ -13,12 +13,27 @@ from importlib import resources
 
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
-from kefu_kit.auth import public
+from kefu_kit.auth import Allowed, Role, public
 from pydantic import BaseModel
 
 from .settings import Settings
 
 STATIC = resources.files("kefu_dashboard") / "static"
+
+
+# The people with a screen on the workspace: call takers, departments, approvers. (The dashboard's own
+# readers are fewer: a hotline agent has no board, but takes calls here.)
+WORKSPACE_USERS = (Role.HOTLINE_AGENT, Role.COMPLAINT_SPECIALIST, Role.DEPARTMENT_STAFF, Role.AFTERSALES_SUPERVISOR,
+                   Role.CUSTOMER_RELATIONS, Role.CS_MANAGER, Role.CS_GENERAL_MANAGER)
+
+
+class WorkspaceUser(BaseModel):
+    """Who signed in: the page picks the screens of the role (each service still checks every call)."""
+
+    name: str
+    role: str
+    department: str | None
+    sees_all: bool
 
 
 class WorkspaceConfig(BaseModel):
@@ -46,5 +61,10 @@ def build_router(settings: Settings) -> APIRouter:
     async def workspace_config() -> WorkspaceConfig:
         """Where the workspace page finds intake, routing, surveys, membership and knowledge."""
         return config
+
+    @router.get("/api/workspace/me", response_model=WorkspaceUser)
+    async def workspace_me(who: Allowed(*WORKSPACE_USERS)) -> WorkspaceUser:
+        """Who the token belongs to, for the workspace's sign-in (401 unknown token, 403 a role with no screen)."""
+        return WorkspaceUser(name=who.name, role=who.role, department=who.department, sees_all=who.sees_all)
 
     return router

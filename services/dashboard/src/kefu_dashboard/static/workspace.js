@@ -111,10 +111,11 @@ function show(node, message, ok) {
 async function login(token) {
   state.token = token;
   try {
-    state.me = await call("dashboard", "/api/me");
+    state.me = await call("dashboard", "/api/workspace/me");
     state.cfg = await call("dashboard", "/api/workspace-config");
   } catch (err) {
-    $("login-error").textContent = err.status === 401 ? "令牌无效 Invalid token" : err.message;
+    $("login-error").textContent = err.status === 401 ? "令牌无效 Invalid token"
+      : err.status === 403 ? "此角色无工作台 This role has no workspace screen" : err.message;
     return;
   }
   sessionStorage.setItem("kefu-token", token);
