@@ -51,6 +51,8 @@ up() {
         KEFU_TOKENS=$(cat "$STACK_DIR/dev-tokens.json")
         export KEFU_TOKENS
     fi
+    # the workspace page (served by the dashboard) calls the services from the browser: allow its origin
+    export KEFU_CORS_ORIGINS=${KEFU_CORS_ORIGINS:-http://127.0.0.1:$(port_of dashboard),http://localhost:$(port_of dashboard)}
     # the demo's messages to owners and staff go to a file (no SMS gateway here)
     export KEFU_FILE_PROVIDER_PATH=${KEFU_FILE_PROVIDER_PATH:-$LOG_DIR/notifications-sent.jsonl}
     for s in $SERVICES; do

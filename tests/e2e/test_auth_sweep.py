@@ -20,8 +20,9 @@ pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = sorted(p.parents[2].name for p in ROOT.glob("services/*/src/kefu_*/app.py"))
-# The only routes that may be open: probes, metrics, and what an owner opens from a link (token in the URL).
-OPEN = re.compile(r"^/(health|livez|metrics)$|^/s/\{token\}$|^/o/\{token\}(/.*)?$|^/$")
+# The only routes that may be open: probes, metrics, what an owner opens from a link (token in the URL), and
+# the workspace page's service addresses (read before the page can call anything; no data).
+OPEN = re.compile(r"^/(health|livez|metrics)$|^/s/\{token\}$|^/o/\{token\}(/.*)?$|^/$|^/api/workspace-config$")
 METHODS = ("get", "post", "put", "patch", "delete")
 
 

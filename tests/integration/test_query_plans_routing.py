@@ -54,6 +54,7 @@ async def db(mongo, namespace):
         "_id": f"case-{i:04d}", "department": DEPARTMENTS[i % 3], "status": STATUSES[i % 4], "level": i % 4,
         "kind": KINDS[i % 3], "project": f"P{i % 5}", "building": f"B{i % 7}", "category": "leak",
         "customer_id": f"cust-{i % 40}", "assignee": f"p{i % 6}", "is_overdue": i % 5 == 0,
+        "awaiting_approval": i % 4 == 1,
         "overdue": ["resolve"] if i % 5 == 0 else [], "opened_at": NOW - timedelta(hours=7 * i),
         "timeline": [], "applied": [],
     } for i in range(600)]
@@ -97,7 +98,8 @@ class Recording:
     {}, {"department": "engineering"}, {"department": "engineering", "status": "assigned"},
     {"department": "property", "level": 2}, {"department": "sales", "kind": "inquiry"},
     {"department": "engineering", "is_overdue": True}, {"status": "closed"}, {"level": 3}, {"kind": "complaint"},
-    {"is_overdue": False}, {"project": "P1"}, {"project": "P1", "building": "B2"},
+    {"is_overdue": False}, {"awaiting_approval": True}, {"department": "engineering", "awaiting_approval": True},
+    {"project": "P1"}, {"project": "P1", "building": "B2"},
     {"department": "engineering", "status": "assigned", "level": 0},  # a combination: the best shape + the rest
 ])
 async def test_every_window_of_a_case_list_rides_its_index(db, filters):

@@ -26,7 +26,8 @@ class ServiceProcess:
 
     def __init__(self, name: str, infra: Infra, namespace: str, log_dir: Path, extra_env: dict[str, str] | None = None):
         self.name = name
-        self.port = free_port()
+        # a port given in the environment is kept (a test that must know a service's origin before starting it)
+        self.port = int((extra_env or {}).get("KEFU_HTTP_PORT") or free_port())
         self.log_path = log_dir / f"{name}-{self.port}.log"
         self.env = {
             **os.environ,

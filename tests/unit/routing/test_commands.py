@@ -92,6 +92,19 @@ def test_cost_approval_within_authority() -> None:
         commands.decide("ap-1", True, MGR, T0, None)(big)
 
 
+def test_a_case_awaits_approval_while_one_is_pending_and_a_refusal_names_the_limit() -> None:
+    """The approvers' inbox lists cases by ``awaiting_approval``; an over-limit refusal says where the limit is."""
+    state = commands.request_approval("cost", ENG, T0, amount="20000")(case()).state
+    assert state["awaiting_approval"] is True
+    state = commands.request_approval("cost", ENG, T0, amount="500")(state).state
+    with pytest.raises(commands.Forbidden, match=r"limit 10000\.00 CNY.*cs_general_manager may"):
+        commands.decide("ap-1", True, MGR, T0, None)(state)
+    state = commands.decide("ap-2", True, MGR, T0, None)(state).state
+    assert state["awaiting_approval"] is True, "ap-1 still waits"
+    state = commands.decide("ap-1", False, GM, T0, "先出方案")(state).state
+    assert state["awaiting_approval"] is False
+
+
 def test_plans_of_serious_complaints_are_approved_by_the_general_manager() -> None:
     complaint = case(kind="complaint", level=2, work_order=None)
     state = commands.request_approval("plan", SPECIALIST, T0, plan="上门道歉并赔偿")(complaint).state

@@ -34,6 +34,7 @@ from .report.api import store_sources
 from .report.quality_api import make_quality_router, quality_source
 from .settings import Settings
 from .store import CaseStore, ensure_indexes
+from .workspace import build_router as workspace_router
 
 STATIC = resources.files("kefu_dashboard") / "static"
 
@@ -69,7 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     readers = require(*REPORT_READERS)  # the center's report readers (the reports refuse department staff too)
     report = report_router(*store_sources(store.cases, store.answers), readers)
     quality = make_quality_router(quality_source(store.cases, store.answers), readers)
-    app = kit.app([api, report, quality, _page_router()], title="kefu dashboard")
+    app = kit.app([api, report, quality, _page_router(), workspace_router(settings)], title="kefu dashboard")
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     return app
 

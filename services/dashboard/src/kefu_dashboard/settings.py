@@ -23,3 +23,11 @@ class Settings(ServiceSettings):
         30.0, gt=0, description="how often the consumer lag of kefu's groups is sampled (/api/lag, /metrics)")
     stream_keepalive_s: float = Field(15.0, gt=0, description="comment sent on an idle live stream so proxies keep it")
 
+
+    # Where the workspace page (/workspace) finds the services it calls from the browser (each service
+    # allows the dashboard's origin with KEFU_CORS_ORIGINS). Addresses as the agent's browser reaches them.
+    intake_url: str = Field("http://127.0.0.1:8101", description="intake's base URL, as the workspace page's browser reaches it")
+    routing_url: str = Field("http://127.0.0.1:8102", description="routing's base URL, for the workspace page")
+    surveys_url: str = Field("http://127.0.0.1:8104", description="surveys' base URL, for the workspace page")
+    membership_url: str = Field("http://127.0.0.1:8105", description="membership's base URL, for the workspace page")
+    knowledge_url: str = Field("http://127.0.0.1:8107", description="knowledge's base URL, for the workspace page")

@@ -36,6 +36,7 @@ from .api_models import (
     RegisterRow,
 )
 from .contacts import CallIntake
+from .desk import build_router as desk_router
 from .domain.handover import register_key
 from .domain.identity import UnidentifiableCaller, identify
 from .handover import hand_over
@@ -203,4 +204,4 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             raise HTTPException(409, str(exc)) from exc
         return CallAccepted(event_id=event_id)
 
-    return kit.app([customers, properties, calls], title="kefu intake")
+    return kit.app([customers, properties, calls, desk_router(archive, contacts, register)], title="kefu intake")

@@ -31,6 +31,7 @@ from .adapters.parked import ParkedAnswers, ensure_parked_indexes
 from .adapters.owner_reads import ensure_owner_indexes
 from .adapters.store import ActivityStore, Benefits, Ledger, MemberStore, Referrals, ensure_indexes
 from .api import build_router
+from .lookup import build_router as lookup_router
 from .context import Club
 from .owner_api import build_owner_router, owner_links
 from .domain.points import parse_earn_rules
@@ -101,6 +102,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     kit.every("parked-answers", settings.parked_check_interval_s, expire_parked)
     kit.every("close-community-events", settings.close_interval_s, close_due)
     kit.every("member-review", settings.review_interval_s, review_members)
-    app = kit.app([build_router(club), build_owner_router(club, kit.db)], title="kefu membership")
+    app = kit.app([build_router(club), build_owner_router(club, kit.db), lookup_router(club)], title="kefu membership")
     app.state.club = club
     return app

@@ -142,6 +142,9 @@ def build_router(r: Routing) -> APIRouter:
         project: Annotated[str | None, Query(max_length=200)] = None,
         building: Annotated[str | None, Query(max_length=200)] = None,
         overdue: bool | None = None,
+        awaiting_approval: Annotated[bool | None, Query(
+            description="true: cases with a plan or cost approval pending (the approvers' inbox); false: all decided",
+        )] = None,
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
         skip: Annotated[int, Query(ge=0, le=MAX_SKIP, description="prefer cursor; skip costs what it skips")] = 0,
         cursor: Annotated[str | None, Query(max_length=512, description="X-Next-Cursor of the page before")] = None,
@@ -163,7 +166,8 @@ def build_router(r: Routing) -> APIRouter:
             raise _bad_query("cursor", str(exc)) from exc
         filters: dict[str, Any] = {k: v for k, v in {
             "department": department, "status": status, "level": level, "kind": kind and kind.value,
-            "project": project, "building": building, "is_overdue": overdue}.items() if v is not None}
+            "project": project, "building": building, "is_overdue": overdue,
+            "awaiting_approval": awaiting_approval}.items() if v is not None}
         cases, following = await r.cases.page(filters, limit=limit, skip=skip, after=after, now=now())
         if following is not None:
             response.headers[NEXT_CURSOR] = encode_cursor(following)

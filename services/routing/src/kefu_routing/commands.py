@@ -18,7 +18,7 @@ from kefu_kit.aggregates import Change
 
 from kefu_kit.auth import CENTER_ROLES, Principal
 from .context import Routing
-from .domain.approvals import can_approve, required_role
+from .domain.approvals import can_approve, limit_of, required_role
 from .domain.complaints import approver_for, manual_level
 from .domain.lifecycle import InvalidTransition, next_status
 from .escalation import raise_level
@@ -163,6 +163,7 @@ def request_approval(kind: str, who: Principal, now: datetime, plan: str | None 
         entry.update(id=f"ap-{len(case['approvals']) + 1}", status="pending", requested_by=who.name,
                      requested_at=now, decided_by=None, decided_at=None, reason=None)
         case["approvals"].append(entry)
+        case["awaiting_approval"] = True
         case["timeline"].append({"at": now, "type": "approval_requested", "approval_id": entry["id"],
                                  "kind": kind, "actor": who.name})
         return Change(case)
@@ -179,11 +180,13 @@ def decide(approval_id: str, approve: bool, who: Principal, now: datetime, reaso
             raise Conflict(f"approval {approval_id} was {entry['status']} already")
         if entry["kind"] == "cost":
             if not can_approve(who.role, Decimal(entry["amount"])):
-                raise Forbidden(f"{who.role} may not approve {entry['amount']} CNY; {entry['required_role']} may")
+                raise Forbidden(f"{who.role} may not approve {entry['amount']} CNY (limit {limit_of(who.role)} CNY); "
+                                f"{entry['required_role']} may")
         elif ROLE_RANK.get(who.role, -1) < ROLE_RANK[entry["required_role"]]:
             raise Forbidden(f"this plan is approved by {entry['required_role']}")
         entry.update(status="approved" if approve else "rejected", decided_by=who.name, decided_role=who.role,
                      decided_at=now, reason=reason)
+        case["awaiting_approval"] = any(a["status"] == "pending" for a in case["approvals"])
         case["timeline"].append({"at": now, "type": "approval_decided", "approval_id": approval_id,
                                  "decision": entry["status"], "actor": who.name, "role": who.role, "reason": reason})
         return Change(case)

@@ -16,6 +16,7 @@ from typing import Any
 
 import uvicorn
 from fastapi import APIRouter, Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 from kefu_contracts import TOPICS, Event
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
@@ -29,6 +30,7 @@ from .http_metrics import HttpMetricsMiddleware, http_requests_counter
 from .kafka import ensure_topics, make_broker, publish_event, publisher_for
 from .logging import configure_logging, get_logger
 from .mongo import make_client
+from .pages import NEXT_CURSOR
 from .settings import ServiceSettings
 
 log = get_logger(__name__)
@@ -161,6 +163,14 @@ class ServiceKit:
         app.state.tokens = self.tokens
         app.add_middleware(HttpMetricsMiddleware, counter=self.http_requests, service=self.settings.service)
         install_error_handlers(app)
+        origins = self.settings.cors_origin_list()
+        if origins:
+            # The workspace page (served by the dashboard) calls each service from the browser with the
+            # user's bearer token: a header, not a cookie, so no credentials mode; preflights are answered
+            # before auth (a browser sends no Authorization with an OPTIONS preflight).
+            app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+                               allow_headers=["Authorization", "Content-Type"], expose_headers=[NEXT_CURSOR],
+                               max_age=600)
 
         @app.get("/health", tags=["operations"], openapi_extra=public("readiness probe; no data"))
         async def health() -> JSONResponse:

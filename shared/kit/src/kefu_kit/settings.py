@@ -48,6 +48,10 @@ class ServiceSettings(BaseSettings):
         "KEFU_<SERVICE>_TOKENS for one service"
     )
     tokens_file: Path | None = Field(None, description="a JSON file of more token entries (a mounted secret)")
+    cors_origins: str = Field(
+        "", description="browser origins allowed to call the API (the dashboard's workspace page), comma-separated; "
+        "empty: no CORS headers, browsers on other origins are refused"
+    )
     dev_mode: bool = Field(
         False, description="lets a service start with no tokens (every protected route then answers 401)"
     )
@@ -71,6 +75,10 @@ class ServiceSettings(BaseSettings):
         own_tokens = os.environ.get(f"KEFU_{self.service.upper()}_TOKENS")
         if own_tokens:
             self.tokens = own_tokens
+
+    def cors_origin_list(self) -> list[str]:
+        """``cors_origins`` as a list: origins are ``scheme://host[:port]``, without a trailing slash."""
+        return [o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip()]
 
     def token_entries(self) -> list[dict[str, Any]]:
         """The token entries of this service (``KEFU_<SERVICE>_TOKENS`` or ``KEFU_TOKENS``, plus the file)."""

@@ -36,6 +36,7 @@ CASE_LIST_SHAPES: tuple[tuple[str, ...], ...] = (
     ("level",),
     ("kind",),
     ("is_overdue",),
+    ("awaiting_approval",),  # the approvers' inbox: cases with a plan or cost waiting (set by commands)
     ("project", "building"),
     ("project",),
     (),

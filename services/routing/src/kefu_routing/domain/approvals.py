@@ -82,6 +82,12 @@ def can_approve(role: str, amount: Decimal, table: AuthorityTable | None = None)
     return (table or default_authority_table()).can_approve(role, amount)
 
 
+def limit_of(role: str, table: AuthorityTable | None = None) -> Decimal | None:
+    """The largest amount ``role`` may approve (None: any amount); ``Decimal(0)`` for a role not in the table."""
+    authority = next((a for a in (table or default_authority_table()).roles if a.role == role), None)
+    return Decimal(0) if authority is None else authority.limit
+
+
 def plan_approver(level: int) -> str:
     """The role that approves the handling plan of a complaint at ``level`` (see complaints.approver_for)."""
     return approver_for(level)
