@@ -11,6 +11,7 @@ server being measured.
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import subprocess
 import sys
@@ -23,6 +24,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from kefu_contracts import CALL_RECEIVED, CASE_ASSIGNED, Topics
 from kefu_kit import ensure_topics, make_client
+from kefu_kit.auth import new_token, token_entry
 
 from .bench_pacing import publish
 from .bench_report import measured
@@ -61,10 +63,14 @@ class System:
         await ensure_topics(self.env["KEFU_KAFKA_BOOTSTRAP"], self.topics.all_physical())
 
     async def start(self) -> None:
+        # Services refuse to start without API tokens; the bench calls only /health, so one throwaway ops
+        # token (never printed) unless the caller's environment brings its own.
+        tokens = self.env.get("KEFU_TOKENS") or json.dumps([token_entry(new_token(), "ops", "bench")])
         for i, name in enumerate(SERVICES):
             log = open(self.log_dir / f"bench-{name}.log", "ab")
             self.procs[name] = subprocess.Popen([sys.executable, "-m", f"kefu_{name}"],
-                                                env={**self.env, "KEFU_HTTP_PORT": str(HTTP_PORT_BASE + i)},
+                                                env={**self.env, "KEFU_TOKENS": tokens,
+                                                     "KEFU_HTTP_PORT": str(HTTP_PORT_BASE + i)},
                                                 stdout=log, stderr=log)
         await self._wait_healthy([HTTP_PORT_BASE + i for i in range(len(SERVICES))])
         await asyncio.sleep(2)  # consumer groups join
