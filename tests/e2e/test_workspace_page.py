@@ -18,19 +18,16 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from kefu_contracts import Topics
-from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
+from support.chromium import chromium
 from support import auth
 from support.kafka_io import read_all
 from support.services import free_port
@@ -38,8 +35,6 @@ from support.waiting import eventually
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 WAIT_S = 45
 PHONE = "13900006666"
 UNIT = {"project": "翠湖天地", "building": "2幢", "unit": "1801"}
@@ -47,25 +42,12 @@ UNIT = {"project": "翠湖天地", "building": "2幢", "unit": "1801"}
 
 @pytest.fixture
 def browser() -> Iterator[WebDriver]:
-    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-        pytest.fail(f"{CHROMIUM} or {CHROMEDRIVER} is missing: run scripts/install-browser.sh")
-    profile = tempfile.mkdtemp(prefix="kefu-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-dev-shm-usage", "--lang=zh-CN", f"--user-data-dir={profile}"):
-        options.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    # the inner size of the agent's 1366×768 screen (what a maximised browser leaves for the page)
-    driver.set_window_size(1366, 768)
-    inner = driver.execute_script("return [window.innerWidth, window.innerHeight]")
-    driver.set_window_size(1366 + (1366 - inner[0]), 768 + (768 - inner[1]))
-    try:
+    with chromium("--lang=zh-CN") as driver:
+        # the inner size of the agent's 1366×768 screen (what a maximised browser leaves for the page)
+        driver.set_window_size(1366, 768)
+        inner = driver.execute_script("return [window.innerWidth, window.innerHeight]")
+        driver.set_window_size(1366 + (1366 - inner[0]), 768 + (768 - inner[1]))
         yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 async def until(driver: WebDriver, condition, what: str):
