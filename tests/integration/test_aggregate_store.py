@@ -262,3 +262,70 @@ async def test_the_relay_creates_the_outbox_index_on_its_first_run(mongo, namesp
     assert not any(v["key"] == [("at", 1)] for v in (await db.things_outbox.index_information()).values())
     assert await store.relay_once() == 0
     assert any(v["key"] == [("at", 1)] for v in (await db.things_outbox.index_information()).values())
+
+
+class Recorder:
+    """A publish function that keeps what it was given, in order."""
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+
+    async def __call__(self, event: Event) -> None:
+        await asyncio.sleep(0)  # let other aggregates' publishes interleave, as real acks do
+        self.events.append(event)
+
+
+async def test_create_many_creates_each_once_and_publishes_each_aggregates_events_in_order(mongo, namespace):
+    db = mongo[f"{namespace}_aggregates"]
+    published = Recorder()
+    store = AggregateStore(db, "batch", published)
+    new = [({"_id": f"b{i}", "v": i}, [status_event(f"b{i}", 1), status_event(f"b{i}", 2)]) for i in range(150)]
+    new.append(({"_id": "b3", "v": "again"}, [status_event("b3", 9)]))  # the same id twice in one batch
+    results = await store.create_many(new)
+    assert [created for _, created in results] == [True] * 150 + [False]
+    assert results[-1][0]["v"] == 3 and results[3][0] == {"_id": "b3", "v": 3, "rev": 1}
+    assert await db.batch.count_documents({}) == 150 and await db.batch_outbox.count_documents({}) == 0
+    assert (await store.get("b149")) == {"_id": "b149", "v": 149, "rev": 1}
+    assert [r["state"] for r in await store.history("b7")] == [{"_id": "b7", "v": 7, "rev": 1}]
+    ids = [e.event_id for e in published.events]
+    assert sorted(ids) == sorted(f"ev-b{i}-{n}" for i in range(150) for n in (1, 2))  # nothing of the repeat
+    assert all(ids.index(f"ev-b{i}-1") < ids.index(f"ev-b{i}-2") for i in range(150))
+
+
+async def test_create_many_again_returns_what_is_stored_and_publishes_nothing(mongo, namespace):
+    db = mongo[f"{namespace}_aggregates"]
+    published = Recorder()
+    store = AggregateStore(db, "batch", published)
+    await store.create({"_id": "c0", "v": 0}, [])
+    await store.mutate("c0", lambda s: Change({**s, "v": "changed"}))
+    # c1's creator died after its claim, before its snapshot
+    await db.batch_revisions.insert_one({"_id": "c1|1", "token": "t", "at": datetime.now(timezone.utc),
+                                         "state": {"_id": "c1", "v": 1, "rev": 1}})
+    results = await store.create_many([({"_id": f"c{i}", "v": "redelivered"}, [status_event(f"c{i}", 1)])
+                                       for i in range(3)])
+    assert [(state["v"], state["rev"], created) for state, created in results] == [
+        ("changed", 2, False), (1, 1, False), ("redelivered", 1, True)]
+    assert [e.event_id for e in published.events] == ["ev-c2-1"]
+    assert (await db.batch.find_one({"_id": "c1"}))["v"] == 1  # the snapshot is back
+    assert await db.batch_outbox.count_documents({}) == 0  # the lost claims' entries are gone too
+
+
+async def test_racing_batches_create_each_aggregate_once(mongo, namespace):
+    db = mongo[f"{namespace}_aggregates"]
+    published = Recorder()
+    stores = [AggregateStore(db, "race", published) for _ in range(4)]
+    batches = [[({"_id": f"r{i}", "by": n}, [status_event(f"r{i}", n)]) for i in range(n * 10, n * 10 + 60)]
+               for n in range(4)]  # each overlaps the next one's first 50 ids
+    results = await asyncio.gather(*(s.create_many(b) for s, b in zip(stores, batches)))
+    winners: dict[str, int] = {}
+    for batch in results:
+        for state, created in batch:
+            if created:
+                assert state["_id"] not in winners, "two writers both created one aggregate"
+                winners[state["_id"]] = state["by"]
+    stored = {doc["_id"]: doc["by"] for doc in await db.race.find({}).to_list()}
+    assert stored == winners and len(stored) == 90
+    for batch in results:  # everyone got the state that was stored, won or lost
+        assert all(state["by"] == stored[state["_id"]] for state, _ in batch)
+    assert sorted(e.event_id for e in published.events) == sorted(f"ev-{i}-{n}" for i, n in stored.items())
+    assert await db.race_outbox.count_documents({}) == 0

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from kefu_contracts import Event
 from kefu_kit.aggregates import AggregateStore, Change, by_id, due_outbox_filter, history_filter, revision_id
+from kefu_kit.mongo import in_filter
 
 from support.plans import assert_indexed
 
@@ -55,3 +56,10 @@ async def test_the_relay_finds_old_outbox_entries_by_their_time(store):
     index = await assert_indexed(store.outbox, due_outbox_filter(datetime.now(timezone.utc) - timedelta(seconds=5)))
     assert index != "_id_"
     await assert_indexed(store.outbox, by_id("a7|5|tok"), index="_id_")
+
+
+async def test_a_batch_reads_and_deletes_by_ids(store):
+    """``create_many``: snapshots, revisions and outbox entries of a batch by ``_id`` (``find_in``'s filter)."""
+    await assert_indexed(store.snapshots, in_filter("_id", [f"a{i}" for i in range(20)]), index="_id_")
+    await assert_indexed(store.revisions, in_filter("_id", [revision_id(f"a{i}", 2) for i in range(20)]), index="_id_")
+    await assert_indexed(store.outbox, in_filter("_id", [f"a{i}|5|tok" for i in range(20)]), index="_id_")

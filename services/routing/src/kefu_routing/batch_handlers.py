@@ -12,7 +12,9 @@ Opening cases goes in phases, each over the whole batch, so the batch reads and
 writes what it can in one go:
 
 1. the cases already stored (redeliveries) in one ``$in`` read, the oldest-case
-   mark lowered once; then each new case created (revision claim + outbox);
+   mark lowered once; then each new case decided (warranty, department, person,
+   level, deadlines: reads only, cases at once) and all of them created in one
+   ``create_many`` (revision claims, snapshots and outbox in bulk commands);
 2. the recent reports and deadline timers of all of them, in two bulk inserts
    (after every case exists: a report can name a group's lead case);
 3. group complaints (群诉), keyed by building and category: a building's cases
@@ -55,7 +57,7 @@ from kefu_kit.batches import Batch, Item, for_each_key
 from . import reactions
 from .batch_defects import batch_key, signal_batch_defects
 from .context import Routing
-from .opening import building_group_key, deadline_timers, detect_group, establish, needs_group_check
+from .opening import building_group_key, deadline_timers, detect_group, needs_group_check, new_case
 
 Clock = Callable[[], datetime]
 
@@ -78,11 +80,16 @@ class BatchHandlers:
         if new:
             await r.cases.mark_opened(min(e.occurred_at for e in new))
 
-        async def one(item: Item[CaseOpened]) -> dict[str, Any]:
-            return await establish(item.event, r, self.now(), stored.get(item.event.case_id), marked=True)
+        async def decide(event: CaseOpened) -> tuple[dict[str, Any], list[Any]]:
+            return await new_case(event, r, self.now())
 
-        cases = list({c["_id"]: c for c in await for_each_key(batch.items, _by_kafka_key, one,
-                                                               concurrency=self.concurrency)}.values())
+        firsts: dict[str, CaseOpened] = {}
+        for event in new:  # a redelivered copy in the same batch opens nothing more
+            firsts.setdefault(event.case_id, event)
+        decided = await for_each_key(list(firsts.values()), lambda e: e.case_id, decide, concurrency=self.concurrency)
+        # the oldest-case mark was lowered above, before any of them exists (``CaseRepository.create``)
+        created = {state["_id"]: state for state, _ in await r.cases.create_many(decided)}
+        cases = list({e.case_id: stored.get(e.case_id) or created[e.case_id] for e in events}.values())
         await r.reports.add_many(cases)
         await r.timers.schedule_many([t for case in cases for t in deadline_timers(case)])
 

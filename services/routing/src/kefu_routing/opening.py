@@ -53,7 +53,7 @@ async def establish(event: CaseOpened, r: Routing, now: datetime, stored: dict[s
     """
     if stored is not None:
         return stored
-    state, events = await _new_case(event, r, now)
+    state, events = await new_case(event, r, now)
     case, _ = await r.cases.create(state, events, marked=marked)
     return case
 
@@ -64,7 +64,8 @@ def needs_group_check(case: dict[str, Any], r: Routing) -> bool:
             and counts_for_group(case_ref(case), r.group_rule))
 
 
-async def _new_case(event: CaseOpened, r: Routing, now: datetime) -> tuple[dict[str, Any], list[Any]]:
+async def new_case(event: CaseOpened, r: Routing, now: datetime) -> tuple[dict[str, Any], list[Any]]:
+    """The case ``event`` opens and the events its opening owes, decided (reads only: nothing stored yet)."""
     kind = event.kind.value
     text = "\n".join(p for p in (event.subject, event.body) if p)
     warranty = None

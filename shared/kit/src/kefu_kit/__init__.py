@@ -16,7 +16,7 @@ _WHERE = {
     "subscriber_options": "kafka",
     "configure_logging": "logging", "get_logger": "logging",
     "mask_text": "masking", "mask_value": "masking",
-    "insert_once": "mongo", "insert_new": "mongo", "make_client": "mongo",
+    "insert_once": "mongo", "insert_new": "mongo", "make_client": "mongo", "find_in": "mongo",
     "Batch": "batches", "BatchConsumer": "batches", "EventPublisher": "batches", "Item": "batches",
     "subscribe_batches": "batches",
     "ServiceKit": "service", "run": "service",
@@ -40,6 +40,6 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, eagerly
     from .logging import configure_logging, get_logger
     from .masking import mask_text, mask_value
     from .batches import Batch, BatchConsumer, EventPublisher, Item, subscribe_batches
-    from .mongo import insert_new, insert_once, make_client
+    from .mongo import find_in, insert_new, insert_once, make_client
     from .service import ServiceKit, run
     from .settings import ServiceSettings

@@ -38,7 +38,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from . import revisions
 from .logging import get_logger
-from .mongo import insert_once
+from .mongo import chunks, find_in, in_filter, insert_new, insert_once
 
 log = get_logger(__name__)
 
@@ -144,6 +144,67 @@ class AggregateStore:
         assert existing is not None, "revision 1 exists, so the aggregate does"
         return existing, False
 
+    async def create_many(self, new: list[tuple[dict[str, Any], list[Event]]]) -> list[tuple[dict[str, Any], bool]]:
+        """``create`` for a batch: (state, events) pairs in, (stored state, created) out, in their order.
+
+        The same claims as one ``create`` at a time, in a handful of bulk commands for the
+        whole batch instead of six per aggregate: the outbox entries in one insert, the
+        revision-1 claims in one unordered insert (a duplicate is a redelivery, or another
+        writer that got there first), the winners' snapshots in one insert (never a
+        replace: a snapshot there already was written by a newer revision's writer and is
+        newer), one read for newer revisions to catch up with, the events (each
+        aggregate's in their order, aggregates at once), then the outbox entries deleted
+        in one command. An id given twice is created once; its later entries get the first
+        one's state and False.
+        """
+        now = datetime.now(timezone.utc)
+        claims: dict[str, dict[str, Any]] = {}
+        for state, events in new:
+            if state["_id"] not in claims:
+                claims[state["_id"]] = {"state": {**state, "rev": 1}, "events": events, "token": secrets.token_hex(8)}
+        outbox = {agg_id: self._outbox_entry(revision_id(agg_id, 1), c["token"], c["events"], now)
+                  for agg_id, c in claims.items() if c["events"]}
+        if outbox:
+            await self.outbox.insert_many(list(outbox.values()), ordered=False)
+        lost = await insert_new(self.revisions, [
+            {"_id": revision_id(agg_id, 1), "token": c["token"], "at": now, "state": c["state"]}
+            for agg_id, c in claims.items()])
+        lost_ids = {rev_id.rsplit("|", 1)[0] for rev_id in lost}
+        won = [agg_id for agg_id in claims if agg_id not in lost_ids]
+        stored: dict[str, dict[str, Any]] = {agg_id: claims[agg_id]["state"] for agg_id in won}
+        await self._drop_outbox([outbox[agg_id]["_id"] for agg_id in lost_ids if agg_id in outbox])
+        await insert_new(self.snapshots, [stored[agg_id] for agg_id in won])
+        for doc in await find_in(self.revisions, "_id", [revision_id(agg_id, 2) for agg_id in won], {"_id": 1}):
+            agg_id = doc["_id"].rsplit("|", 1)[0]  # changed already by another writer: the snapshot must show it
+            await self._catch_up(stored[agg_id])
+
+        async def publish_in_order(events: list[Event]) -> None:
+            for event in events:
+                await self._publish(event)
+
+        await asyncio.gather(*(publish_in_order(claims[agg_id]["events"]) for agg_id in won))
+        await self._drop_outbox([outbox[agg_id]["_id"] for agg_id in won if agg_id in outbox])
+        if lost_ids:
+            existing = {doc["_id"]: doc for doc in await find_in(self.snapshots, "_id", sorted(lost_ids))}
+            for agg_id in sorted(lost_ids - existing.keys()):  # its creator died before the snapshot
+                existing[agg_id] = await self.get(agg_id)  # type: ignore[assignment]
+            stored.update(existing)
+        results: list[tuple[dict[str, Any], bool]] = []
+        first = set(won)
+        for state, _ in new:
+            agg_id = state["_id"]
+            results.append((stored[agg_id], agg_id in first))
+            first.discard(agg_id)
+        return results
+
+    def _outbox_entry(self, rev_id: str, token: str, events: list[Event], now: datetime) -> dict[str, Any]:
+        return {"_id": f"{rev_id}|{token}", "revision": rev_id, "token": token, "at": now,
+                "events": [{"topic": _topic_of(e), "event": e.model_dump(mode="json")} for e in events]}
+
+    async def _drop_outbox(self, entry_ids: list[str]) -> None:
+        for part in chunks(entry_ids):
+            await self.outbox.delete_many(in_filter("_id", part))
+
     async def mutate(self, agg_id: str, fn: ChangeFn) -> dict[str, Any]:
         """Apply ``fn`` to the current state and commit it as the next revision; retry when raced.
 
@@ -179,10 +240,7 @@ class AggregateStore:
         token = secrets.token_hex(8)
         now = datetime.now(timezone.utc)
         if events:
-            await self.outbox.insert_one({
-                "_id": f"{rev_id}|{token}", "revision": rev_id, "token": token, "at": now,
-                "events": [{"topic": _topic_of(e), "event": e.model_dump(mode="json")} for e in events],
-            })
+            await self.outbox.insert_one(self._outbox_entry(rev_id, token, events, now))
         if not await insert_once(self.revisions, {"_id": rev_id, "token": token, "at": now, **record}):
             if events:
                 await self.outbox.delete_one(by_id(f"{rev_id}|{token}"))

@@ -32,6 +32,7 @@ from .logging import configure_logging, get_logger
 from .mongo import make_client
 from .pages import NEXT_CURSOR
 from .settings import ServiceSettings
+from .store_metrics import StoreCommandMetrics
 
 log = get_logger(__name__)
 
@@ -48,7 +49,7 @@ class ServiceKit:
         self.guard = ConsumeGuard(settings, self.registry)
         self.broker = make_broker(settings, self.guard, self.registry)
         self.guard.bind(self.broker)
-        self.mongo = make_client(settings.mongo_url, f"kefu-{settings.service}")
+        self.mongo = make_client(settings.mongo_url, f"kefu-{settings.service}", [StoreCommandMetrics(self.registry)])
         self.db: AsyncDatabase[dict[str, Any]] = self.mongo[settings.database]
         self._startup: list[StartupHook] = []
         self._shutdown: list[Callable[[], Awaitable[Any]]] = []

@@ -25,6 +25,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from kefu_contracts import CALL_RECEIVED, CASE_ASSIGNED, Topics
 from kefu_kit import ensure_topics, make_client
 from kefu_kit.auth import new_token, token_entry
+from prometheus_client.parser import text_string_to_metric_families
 
 from .bench_pacing import publish
 from .bench_report import measured
@@ -99,19 +100,32 @@ class System:
         bootstrap = self.env["KEFU_KAFKA_BOOTSTRAP"]
         producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all", linger_ms=2)
         await producer.start()
-        rss_start = self.rss()
+        rss_start, commands_start = self.rss(), self.store_commands()
         try:
             sent, started = await publish(producer, self.topics(CALL_RECEIVED), items, offsets)
         finally:
             await producer.stop()
         await self._wait_notified(len(items), started)
-        rss_end = self.rss()
+        rss_end, commands_end = self.rss(), self.store_commands()
         done_at = await self._notified_at(set(sent), started)
         result = measured(sent, done_at, started)
         result["sent_at"] = list(sent.values())  # in schedule order
         result["started"] = started
         result["rss_mb"] = {name: {"start": rss_start[name], "end": rss_end[name]} for name in rss_start}
+        result["store_commands_per_call"] = {
+            name: round((commands_end[name] - commands_start[name]) / len(items), 2) for name in commands_start}
         return result
+
+    def store_commands(self) -> dict[str, float]:
+        """Each service's store commands so far (``kefu_store_commands_total`` on its /metrics)."""
+        totals: dict[str, float] = {}
+        for i, name in enumerate(SERVICES):
+            with urllib.request.urlopen(f"http://127.0.0.1:{HTTP_PORT_BASE + i}/metrics", timeout=10) as r:
+                text = r.read().decode()
+            totals[name] = sum(sample.value for family in text_string_to_metric_families(text)
+                               if family.name == "kefu_store_commands" for sample in family.samples
+                               if sample.name == "kefu_store_commands_total")
+        return totals
 
     async def _wait_notified(self, count: int, started: float) -> None:
         admin = AIOKafkaAdminClient(bootstrap_servers=self.env["KEFU_KAFKA_BOOTSTRAP"])

@@ -85,11 +85,6 @@ def case_window(eq: dict[str, Any], lower: datetime | None, upper: datetime | No
     return {**eq, "opened_at": bounds} if bounds else dict(eq)
 
 
-def cases_by_ids(case_ids: list[str]) -> dict[str, Any]:
-    """The cases a batch refers to, in one read: ``$in`` on ``_id`` (SecantusDB serves it from the index)."""
-    return {"_id": {"$in": case_ids}}
-
-
 def open_cases_of(department: str) -> dict[str, Any]:
     """A department's open cases (its backlog: bounded by the work in hand, not by history)."""
     return {"department": department, "status": {"$in": sorted(OPEN_STATUSES)}}

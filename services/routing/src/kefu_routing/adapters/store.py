@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from kefu_kit import insert_new, insert_once
+from kefu_kit import find_in, insert_new, insert_once
 from kefu_kit.aggregates import AggregateStore, Change, Publish
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
@@ -72,8 +72,7 @@ class CaseRepository(AggregateStore):
         """
         if not case_ids:
             return {}
-        found = await self.snapshots.find(q.cases_by_ids(sorted(set(case_ids)))).to_list()
-        return {doc["_id"]: doc for doc in found}
+        return {doc["_id"]: doc for doc in await find_in(self.snapshots, "_id", sorted(set(case_ids)))}
 
     async def oldest_opened_at(self) -> datetime | None:
         doc = await self.meta.find_one(q.meta(OLDEST_CASE))
