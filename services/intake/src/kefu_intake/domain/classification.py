@@ -96,8 +96,13 @@ class Rule:
 
 
 def _found(patterns: tuple[re.Pattern[str], ...], text: str, negation: Negation | None) -> bool:
-    # Most rules match nothing in a given text: one search over all of a rule's patterns says so
-    # in one regex call instead of one per pattern (classification was 1.6 ms of a call's CPU).
+    # Most rules match nothing in a given text. When every pattern is a word, a substring test of
+    # the words (C speed, no regex) says so first: a contact's ~60 rule checks cost 1.7 ms as regex
+    # searches (each of an alternation of its words), a few microseconds as ``in`` tests.
+    needles, expressions = _split(patterns)
+    folded = _folded(text)
+    if not any(needle in folded for needle in needles) and (expressions is None or expressions.search(text) is None):
+        return False
     combined = _any_of(patterns)
     if combined is not None:
         if combined.search(text) is None:
@@ -170,9 +175,36 @@ def _compile(words: list[str], where: str) -> tuple[re.Pattern[str], ...]:
             left = r"\b" if re.match(r"\w", word) else ""
             right = r"(?:s|es|d|ed|ing)?\b" if re.search(r"[A-Za-z]$", word) else (r"\b" if re.search(r"\w$", word) else "")
             out.append(re.compile(left + re.escape(word) + right, re.IGNORECASE))
+            _WORD_OF[out[-1]] = word.casefold()
         else:
             out.append(re.compile(re.escape(word)))
+            _WORD_OF[out[-1]] = word.casefold()
     return tuple(out)
+
+
+# The word each compiled word pattern was made from, case-folded (``re:`` patterns have none).
+_WORD_OF: dict[re.Pattern[str], str] = {}
+
+
+@lru_cache(maxsize=4096)
+def _split(patterns: tuple[re.Pattern[str], ...]) -> tuple[tuple[str, ...], re.Pattern[str] | None]:
+    """``patterns`` as the words they look for and one expression of the ``re:`` ones (None if none).
+
+    A word pattern matches only where its word occurs, case-insensitively: a text whose
+    case-folded form contains none of the words, and that no expression matches, cannot
+    match (boundaries, inflections and negations are checked after, by the patterns).
+    """
+    words = tuple(dict.fromkeys(w for p in patterns if (w := _WORD_OF.get(p)) is not None))
+    expressions = tuple(p for p in patterns if p not in _WORD_OF)
+    if not expressions:
+        return words, None
+    return words, _any_of(expressions) or re.compile("|".join(f"(?:{p.pattern})" for p in expressions))
+
+
+@lru_cache(maxsize=64)
+def _folded(text: str) -> str:
+    """``text`` case-folded once per classification (every rule asks)."""
+    return text.casefold()
 
 
 @lru_cache(maxsize=4096)
