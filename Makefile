@@ -8,7 +8,7 @@ CALLS ?= 12000
 RATE ?= 0
 DURATION ?= 60
 PRELOAD ?= 0
-STORES ?= shared
+STORES ?= per-service
 KEEP ?= 0
 KB_DOCS ?= 10000
 
@@ -17,12 +17,13 @@ KB_DOCS ?= 10000
 help:
 	@echo "make demo    set up everything, run the seven services, replay the sample contacts, show what happened"
 	@echo "make test    set up everything and run the whole test suite on real Kafka and a real store"
-	@echo "make up      start Kafka, the store and the seven services in the background; make down stops them"
+	@echo "make up      start Kafka, the stores (a SecantusDB per service) and the seven services in the background; make down stops them"
 	@echo "make bench   end-to-end throughput and latency against a bare Kafka relay; options:"
 	@echo "               CALLS=$(CALLS)      calls in a burst (~6 min at ~35 calls/s; ~10 min at the ~20/s of a busy shared box)"
 	@echo "               RATE=100 DURATION=$(DURATION)  a steady offered rate (calls/s) for DURATION s instead of a burst"
 	@echo "               PRELOAD=100000   start from that many calls' cases already stored (seeded, not replayed)"
-	@echo "               STORES=shared|per-service|private  the stack's store, a SecantusDB per service, or one of the bench's own"
+	@echo "               STORES=$(STORES)  a SecantusDB per service (as make up runs them; 1.5x shared on 2 cores),"
+	@echo "                 shared (the stack's one server for all three) or private (one of the bench's own for all three)"
 	@echo "make kb-report  knowledge search quality: top-1/top-3 on the held-out labelled inquiries"
 	@echo "make kb-bench   knowledge search latency (p50/p95) at KB_DOCS=$(KB_DOCS) articles and cases"
 	@echo "make schemas regenerate the pinned contract schemas (review the diff!)"

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaProducer
+from kefu_kit.settings import is_service_mongo_url_var
 from pymongo import AsyncMongoClient
 
 from support import auth as test_auth
@@ -23,6 +24,11 @@ from support.services import ServiceProcess
 
 # Every service a test starts (a process inherits this environment) or builds in-process knows the suite's people.
 os.environ["KEFU_TOKENS"] = test_auth.env()
+# The suite runs every service on the one server it reads (infra.mongo_url). A KEFU_<SERVICE>_MONGO_URL from
+# the shell (`eval "$(deploy/local/stack.sh env)"` while the stack runs its per-service stores) would send a
+# service's writes to a server the tests never look at: tests that want one set it themselves.
+for _name in [n for n in os.environ if is_service_mongo_url_var(n)]:
+    del os.environ[_name]
 
 
 @pytest.fixture(scope="session")

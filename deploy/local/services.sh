@@ -7,6 +7,9 @@
 #
 # Logs: .stack/logs/<service>.log; pids: .stack/run/<service>.pid. Settings come
 # from the environment (KEFU_KAFKA_BOOTSTRAP, KEFU_MONGO_URL, ...; see README).
+# Each service gets its own store when the stack runs one per service (stack.sh writes
+# their URLs to .stack/run/stores.env): KEFU_<SERVICE>_MONGO_URL from that file, unless
+# the environment sets it already.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -39,8 +42,25 @@ except Exception:
 PY
 }
 
+# KEFU_<SERVICE>_MONGO_URL of the stack's per-service stores, for those the environment does not set.
+export_store_urls() {
+    local file=$RUN_DIR/stores.env line name value
+    [[ -f $file ]] || return 0
+    while IFS= read -r line; do
+        [[ $line =~ ^export\ (KEFU_[A-Z]+_MONGO_URL)=(.+)$ ]] || continue
+        name=${BASH_REMATCH[1]} value=${BASH_REMATCH[2]}
+        if [[ -z ${!name:-} ]]; then export "$name=$value"; fi
+    done <"$file"
+}
+
+store_of() {  # the store URL a service uses (its own, else the shared one)
+    local var="KEFU_${1^^}_MONGO_URL"
+    echo "${!var:-${KEFU_MONGO_URL:-mongodb://127.0.0.1:27017}}"
+}
+
 up() {
     [[ -x $PY ]] || { echo "services: no .venv; run 'make setup' first" >&2; exit 1; }
+    export_store_urls
     if [[ -z ${KEFU_TOKENS:-} ]]; then
         # every API needs tokens: local runs get dev tokens, one per role and department
         # (hashes in dev-tokens.json for the services, the tokens themselves in dev-tokens.txt for people)
@@ -68,7 +88,7 @@ up() {
             if ((SECONDS > deadline)); then echo "services: $s not healthy after 120s" >&2; tail -n 30 "$LOG_DIR/$s.log" >&2; exit 1; fi
             sleep 0.3
         done
-        printf 'services: %-13s http://127.0.0.1:%s  (health /health, metrics /metrics, log %s)\n' "$s" "$port" "$LOG_DIR/$s.log"
+        printf 'services: %-13s http://127.0.0.1:%s  (health /health, metrics /metrics, log %s, store %s)\n' "$s" "$port" "$LOG_DIR/$s.log" "$(store_of "$s")"
     done
     [[ -f $STACK_DIR/dev-tokens.txt ]] && echo "services: API tokens, one per role (Authorization: Bearer ...), in $STACK_DIR/dev-tokens.txt"
     return 0

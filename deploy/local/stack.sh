@@ -18,6 +18,18 @@
 # FerretDB on request only (KEFU_MONGO_IMPL=ferretdb): every query it runs is a full
 # collection scan (even by _id), so the cost of each call grows with the stored data.
 #
+# Store servers per service (KEFU_STORES=per-service, the default with SecantusDB): besides
+# the shared server, one SecantusDB per service database (intake routing notifications
+# surveys membership dashboard knowledge, in that order, on KEFU_STORE_BASE_PORT..+6,
+# default KEFU_MONGO_PORT+1..+7; data in .stack/secantus/<service>/, logs in
+# .stack/logs/secantus-<service>.log). SecantusDB is Python: one process serves one core
+# (the GIL), and a shared one was the bottleneck (issue 8, `make bench CALLS=4000` on 2
+# cores: shared 42.7-49.4 calls/s with the server at ~108% CPU, per-service 73.9 calls/s).
+# Their URLs (KEFU_<SERVICE>_MONGO_URL) go to .stack/run/stores.env and into `env`;
+# services.sh gives them to the services. The shared server keeps running: the test suite
+# and anything given only KEFU_MONGO_URL use it. mongod (multi-threaded: one server uses
+# every core) and FerretDB keep one shared server: KEFU_STORES is shared for them.
+#
 # Environment:
 #   KEFU_STACK_DIR               state/caches (default: <repo>/.stack)
 #   KEFU_KAFKA_PORT              broker port (9092)
@@ -29,6 +41,9 @@
 #   KEFU_MONGO_IMPL              auto | mongod | secantus | ferretdb | mongo-java (auto)
 #   KEFU_SECANTUS_VERSION        SecantusDB version from PyPI (0.7.0b3)
 #   KEFU_SECANTUS_CACHE          SecantusDB WiredTiger cache size (512M)
+#   KEFU_STORES                  per-service | shared (per-service with SecantusDB, else shared)
+#   KEFU_STORE_BASE_PORT         first per-service store port (KEFU_MONGO_PORT+1)
+#   KEFU_SECANTUS_STORE_CACHE    WiredTiger cache of each per-service SecantusDB (256M)
 #   KEFU_FERRETDB_VERSIONS       FerretDB versions to try, in order ("v1.24.2 v1.24.1")
 #   KEFU_STACK_START_TIMEOUT     seconds to wait for health (120)
 #   KEFU_STACK_STOP_TIMEOUT      seconds between SIGTERM and SIGKILL (30)
@@ -48,6 +63,11 @@ MONGO_IMPL_WANTED=${KEFU_MONGO_IMPL:-auto}
 FERRETDB_VERSIONS=${KEFU_FERRETDB_VERSIONS:-v1.24.2 v1.24.1}
 SECANTUS_VERSION=${KEFU_SECANTUS_VERSION:-0.7.0b3}
 SECANTUS_CACHE=${KEFU_SECANTUS_CACHE:-512M}
+STORES_WANTED=${KEFU_STORES:-auto}
+STORE_BASE_PORT=${KEFU_STORE_BASE_PORT:-$((MONGO_PORT + 1))}
+STORE_CACHE=${KEFU_SECANTUS_STORE_CACHE:-256M}
+# fixed order: service i gets STORE_BASE_PORT+i, the same ports on every start
+STORE_SERVICES=(intake routing notifications surveys membership dashboard knowledge)
 START_TIMEOUT=${KEFU_STACK_START_TIMEOUT:-120}
 STOP_TIMEOUT=${KEFU_STACK_STOP_TIMEOUT:-30}
 
@@ -75,6 +95,7 @@ POM=$SCRIPT_DIR/pom.xml
 LOG4J_CONF=$SCRIPT_DIR/log4j2.properties
 SERVER_TEMPLATE=$SCRIPT_DIR/server.properties.template
 MJAVA_MAIN=$SCRIPT_DIR/MongoJavaServer.java
+STORES_ENV=$RUN_DIR/stores.env
 
 # ---------------------------------------------------------------- helpers
 
@@ -610,6 +631,105 @@ start_mongo() {  # callers checked mongo_already_running and the port
     printf '%s\n' "$MONGO_IMPL" >"$RUN_DIR/mongo.impl"
 }
 
+# ---------------------------------------------------------------- per-service stores
+
+# Decide KEFU_STORES once MONGO_IMPL is known; sets STORES to per-service | shared.
+STORES=shared
+resolve_stores() {
+    case $STORES_WANTED in
+    auto) if [[ $MONGO_IMPL == secantus ]]; then STORES=per-service; else STORES=shared; fi ;;
+    shared) STORES=shared ;;
+    per-service)
+        # mongod is multi-threaded (one server uses every core); FerretDB and mongo-java are fallbacks
+        [[ $MONGO_IMPL == secantus ]] || die "KEFU_STORES=per-service runs SecantusDB servers, but the store here is $MONGO_IMPL: use KEFU_STORES=shared (or KEFU_MONGO_IMPL=secantus)"
+        STORES=per-service ;;
+    *) die "KEFU_STORES must be per-service or shared (got '$STORES_WANTED')" ;;
+    esac
+}
+
+store_port() {  # service -> its port (STORE_BASE_PORT + its index in STORE_SERVICES)
+    local i
+    for i in "${!STORE_SERVICES[@]}"; do
+        if [[ ${STORE_SERVICES[$i]} == "$1" ]]; then printf '%s\n' $((STORE_BASE_PORT + i)); return 0; fi
+    done
+    return 1
+}
+
+store_url() { printf 'mongodb://%s:%s/' "$HOST" "$1"; }
+
+store_env_var() { printf 'KEFU_%s_MONGO_URL' "${1^^}"; }
+
+# The per-service store ports must not be the shared server's or Kafka's.
+check_store_ports() {
+    local s p
+    for s in "${STORE_SERVICES[@]}"; do
+        p=$(store_port "$s")
+        case $p in
+        "$MONGO_PORT" | "$KAFKA_PORT" | "$CONTROLLER_PORT")
+            die "the $s store's port $p (KEFU_STORE_BASE_PORT=$STORE_BASE_PORT + ${#STORE_SERVICES[@]} ports) clashes with the shared store ($MONGO_PORT) or Kafka ($KAFKA_PORT, $CONTROLLER_PORT): pick another KEFU_STORE_BASE_PORT" ;;
+        esac
+        ((p < 65536)) || die "the $s store's port $p is out of range: pick a lower KEFU_STORE_BASE_PORT"
+    done
+}
+
+# Sets STORES_TO_START to the services whose store is not running yet; dies if one runs on another port.
+STORES_TO_START=()
+find_stores_to_start() {
+    local s pid ports
+    STORES_TO_START=()
+    for s in "${STORE_SERVICES[@]}"; do
+        clean_stale "store-$s"
+        if pid=$(running_pid "store-$s"); then
+            ports=$(cat "$RUN_DIR/store-$s.ports" 2>/dev/null || true)
+            [[ $ports == "$(store_port "$s")" ]] ||
+                die "this stack's $s store already runs (pid $pid) on port '${ports:-?}', not $(store_port "$s"): run '$0 stop' first"
+            log "$s store already running (pid $pid, $HOST:$ports)"
+        else
+            STORES_TO_START+=("$s")
+        fi
+    done
+}
+
+start_store() {  # service; callers checked that it is not running and its port is free
+    local s=$1 port
+    port=$(store_port "$s")
+    mkdir -p "$SECANTUS_HOME/$s"
+    rotate_log "$LOG_DIR/secantus-$s.log"
+    launch "store-$s" "$LOG_DIR/secantus-$s.log" "$SECANTUS_BIN" --host "$HOST" --port "$port" \
+        --storage-path "$SECANTUS_HOME/$s" --standalone --cache-size "$STORE_CACHE" --log-level WARNING
+    printf '%s\n' "$port" >"$RUN_DIR/store-$s.ports"
+    printf '%s\n' secantus >"$RUN_DIR/store-$s.impl"
+}
+
+PROBE_PORT=""
+probe_port() { MONGO_PORT=$PROBE_PORT mongo_probe; }
+
+# The running stores' KEFU_<SERVICE>_MONGO_URL export lines (from their pid and port files).
+running_store_exports() {
+    local s pid
+    for s in "${STORE_SERVICES[@]}"; do
+        clean_stale "store-$s"
+        if pid=$(running_pid "store-$s") && [[ -s $RUN_DIR/store-$s.ports ]]; then
+            printf 'export %s=%s\n' "$(store_env_var "$s")" "$(store_url "$(<"$RUN_DIR/store-$s.ports")")"
+        fi
+    done
+}
+
+write_stores_env() {
+    local tmp=$STORES_ENV.tmp
+    {
+        echo "# written by deploy/local/stack.sh start: each service's own SecantusDB (KEFU_STORES=per-service)"
+        running_store_exports
+    } >"$tmp"
+    mv "$tmp" "$STORES_ENV"
+}
+
+any_store_running() {
+    local s
+    for s in "${STORE_SERVICES[@]}"; do running_pid "store-$s" >/dev/null && return 0; done
+    return 1
+}
+
 mongo_logfile() {
     case ${1:-$MONGO_IMPL} in
     ferretdb) printf '%s' "$LOG_DIR/ferretdb.log" ;;
@@ -651,9 +771,18 @@ cmd_start() {
     install_kafka
     install_mongo
     # Check everything before launching anything, so a port conflict starts nothing.
-    local want_kafka=1 want_mongo=1
+    local want_kafka=1 want_mongo=1 s
+    local -a stores=()
     if kafka_already_running; then want_kafka=0; fi
     if mongo_already_running; then want_mongo=0; fi
+    resolve_stores
+    if [[ $STORES == per-service ]]; then
+        check_store_ports
+        find_stores_to_start
+        stores=("${STORES_TO_START[@]}")
+    elif any_store_running; then
+        log "KEFU_STORES=shared, but per-service stores of an earlier start still run (their URLs stay in '$0 env'; '$0 stop' stops them)"
+    fi
     if ((want_kafka)); then
         require_port_free "$KAFKA_PORT" "Kafka broker" KEFU_KAFKA_PORT
         require_port_free "$CONTROLLER_PORT" "Kafka KRaft controller" KEFU_KAFKA_CONTROLLER_PORT
@@ -661,15 +790,30 @@ cmd_start() {
     if ((want_mongo)); then
         require_port_free "$MONGO_PORT" "MongoDB-wire server" KEFU_MONGO_PORT
     fi
+    for s in "${stores[@]}"; do
+        require_port_free "$(store_port "$s")" "the $s store" KEFU_STORE_BASE_PORT
+    done
     if ((want_kafka)); then start_kafka; fi
     if ((want_mongo)); then start_mongo; fi
+    if ((${#stores[@]})); then log "starting ${#stores[@]} per-service SecantusDB stores from $HOST:$STORE_BASE_PORT (${stores[*]})..."; fi
+    for s in "${stores[@]}"; do start_store "$s"; done
     local failed=0
     if ! wait_healthy kafka kafka_healthy "$LOG_DIR/kafka.log" "$LOG_DIR/kafka.out"; then failed=1; fi
     if ! wait_healthy mongo mongo_probe "$(mongo_logfile)" "$LOG_DIR/mongo.out"; then failed=1; fi
+    if [[ $STORES == per-service ]]; then
+        for s in "${STORE_SERVICES[@]}"; do
+            PROBE_PORT=$(store_port "$s")
+            if ! wait_healthy "store-$s" probe_port "$LOG_DIR/secantus-$s.log"; then failed=1; fi
+        done
+    fi
     ((failed == 0)) || die "startup failed (logs in $LOG_DIR)"
+    if [[ $STORES == per-service ]]; then write_stores_env; elif ! any_store_running; then rm -f "$STORES_ENV"; fi
     log "ready in $((SECONDS - t0))s:"
     log "  Kafka $KAFKA_VERSION  bootstrap $HOST:$KAFKA_PORT  (pid $(running_pid kafka), log $LOG_DIR/kafka.log)"
     log "  $(mongo_impl_desc)  mongodb://$HOST:$MONGO_PORT/  (pid $(running_pid mongo), log $(mongo_logfile))"
+    if [[ $STORES == per-service ]]; then
+        log "  per-service SecantusDB stores: ${STORE_SERVICES[*]} on $HOST:$(store_port "${STORE_SERVICES[0]}")-$(store_port "${STORE_SERVICES[-1]}")  (URLs in $STORES_ENV, logs $LOG_DIR/secantus-<service>.log)"
+    fi
     log "  use: eval \"\$($0 env)\""
 }
 
@@ -697,10 +841,21 @@ stop_one() {  # name label
 }
 
 cmd_stop() {
+    local -a pids=()
+    local s
     stop_one mongo "MongoDB-wire server" &
-    local mpid=$!
+    pids+=("$!")
+    for s in "${STORE_SERVICES[@]}"; do
+        if running_pid "store-$s" >/dev/null; then
+            stop_one "store-$s" "$s store" &
+            pids+=("$!")
+        else
+            clean_stale "store-$s"
+        fi
+    done
     stop_one kafka "Kafka"
-    wait "$mpid"
+    wait "${pids[@]}"
+    any_store_running || rm -f "$STORES_ENV"
 }
 
 cmd_status() {
@@ -729,6 +884,22 @@ cmd_status() {
     else
         echo "mongo: stopped"; rc=3
     fi
+    # per-service stores: shown when any runs or stores.env says they were started; one that
+    # was started and is gone or silent fails the status too
+    local s
+    for s in "${STORE_SERVICES[@]}"; do
+        clean_stale "store-$s"
+        if pid=$(running_pid "store-$s"); then
+            ports=$(cat "$RUN_DIR/store-$s.ports" 2>/dev/null || echo "?")
+            if MONGO_PORT=$ports mongo_probe; then
+                printf 'store %-15s running, healthy  pid=%s url=%s log=%s\n' "$s:" "$pid" "$(store_url "$ports")" "$LOG_DIR/secantus-$s.log"
+            else
+                printf 'store %-15s running, NOT answering  pid=%s url=%s\n' "$s:" "$pid" "$(store_url "$ports")"; rc=3
+            fi
+        elif [[ -f $STORES_ENV ]]; then
+            printf 'store %-15s stopped (started by the last start: see %s)\n' "$s:" "$LOG_DIR/secantus-$s.log"; rc=3
+        fi
+    done
     echo "stack dir: $STACK_DIR ($(du -sh "$STACK_DIR" 2>/dev/null | cut -f1))"
     return "$rc"
 }
@@ -738,6 +909,7 @@ cmd_reset() {
     log "deleting data and logs (caches are kept)..."
     rm -rf "$KAFKA_DATA" "$KAFKA_CLUSTER_ID_FILE" "$KAFKA_HOME/formatted-controller-port" \
         "$FERRET_HOME/data" "$FERRET_HOME/state" "$MONGOD_HOME/data" "$MJAVA_HOME/data" "$SECANTUS_HOME/data" \
+        "${STORE_SERVICES[@]/#/$SECANTUS_HOME/}" \
         "$LOG_DIR" "$RUN_DIR"
     log "reset done"
 }
@@ -750,6 +922,8 @@ cmd_env() {
     if running_pid mongo >/dev/null && [[ -f $RUN_DIR/mongo.ports ]]; then mp=$(<"$RUN_DIR/mongo.ports"); fi
     printf 'export KEFU_KAFKA_BOOTSTRAP=%s:%s\n' "$HOST" "$kp"
     printf 'export KEFU_MONGO_URL=mongodb://%s:%s/\n' "$HOST" "$mp"
+    # each running per-service store (KEFU_STORES=per-service): the URL its service uses
+    running_store_exports
 }
 
 usage() {

@@ -3,7 +3,8 @@
 1. ``KEFU_KAFKA_BOOTSTRAP`` and ``KEFU_MONGO_URL`` when both are set (an existing stack);
 2. else testcontainers (apache/kafka, mongo) when a Docker engine answers;
 3. else the project's local stack (``deploy/local/stack.sh start``: Kafka from Maven
-   Central jars, and mongod or FerretDB), started if it is not running.
+   Central jars, and mongod or SecantusDB), started if it is not running, with its one shared
+   store (``KEFU_STORES=shared``): tests never use the per-service stores of ``make up``.
 """
 
 from __future__ import annotations
@@ -48,7 +49,8 @@ def start_infra(stack: ExitStack) -> Infra:
         m = stack.enter_context(MongoDbContainer(MONGO_IMAGE))
         return Infra(k.get_bootstrap_server(), m.get_connection_url(), "testcontainers")
     script = REPO / "deploy" / "local" / "stack.sh"
-    subprocess.run([str(script), "start"], check=True)
+    # the suite needs the one shared store only, not a SecantusDB per service (they are left running if they are)
+    subprocess.run([str(script), "start"], check=True, env={**os.environ, "KEFU_STORES": "shared"})
     env = subprocess.run([str(script), "env"], check=True, capture_output=True, text=True).stdout
     values = dict(
         line.removeprefix("export ").split("=", 1) for line in env.splitlines() if line.startswith("export ")

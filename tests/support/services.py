@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import httpx
+from kefu_kit.settings import is_service_mongo_url_var
 
 from .infra import Infra
 
@@ -30,7 +31,8 @@ class ServiceProcess:
         self.port = int((extra_env or {}).get("KEFU_HTTP_PORT") or free_port())
         self.log_path = log_dir / f"{name}-{self.port}.log"
         self.env = {
-            **os.environ,
+            # no inherited KEFU_<SERVICE>_MONGO_URL: the service stores where the test reads (a test may pass one)
+            **{k: v for k, v in os.environ.items() if not is_service_mongo_url_var(k)},
             "KEFU_KAFKA_BOOTSTRAP": infra.kafka_bootstrap,
             "KEFU_MONGO_URL": infra.mongo_url,
             "KEFU_NAMESPACE": namespace,

@@ -35,6 +35,23 @@ def test_settings_come_from_the_options(monkeypatch, capsys) -> None:
     assert "rebuilt other from 3 events (case.opened 3)" in capsys.readouterr().out
 
 
+def test_the_store_is_the_dashboards_own_unless_given(monkeypatch) -> None:
+    """With the stack's per-service stores the dashboard's database is on its own server: rebuild finds it there;
+    an explicit --mongo-url still wins over KEFU_DASHBOARD_MONGO_URL."""
+    seen = []
+
+    async def fake(settings, into, progress):
+        seen.append(settings.mongo_url)
+        return RebuildResult("kefu_dashboard", live=False, events=Counter())
+
+    monkeypatch.setattr(rebuild, "rebuild", fake)
+    monkeypatch.setenv("KEFU_MONGO_URL", "mongodb://shared:1/")
+    monkeypatch.setenv("KEFU_DASHBOARD_MONGO_URL", "mongodb://dashboard:2/")
+    assert cli.main(["dashboard"]) == 0
+    assert cli.main(["dashboard", "--mongo-url", "mongodb://given:3/"]) == 0
+    assert seen == ["mongodb://dashboard:2/", "mongodb://given:3/"]
+
+
 def test_a_running_service_is_a_refusal_with_exit_code_1(monkeypatch, capsys) -> None:
     async def running(settings, into, progress):
         raise ServiceRunning("consumer group kefu-dashboard has 1 active member(s)")

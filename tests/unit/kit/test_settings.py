@@ -39,3 +39,16 @@ def test_service_specific_store_overrides_the_shared_one(monkeypatch: pytest.Mon
     monkeypatch.setenv("KEFU_ROUTING_MONGO_URL", "mongodb://127.0.0.1:27102")
     assert RoutingSettings().mongo_url == "mongodb://127.0.0.1:27102"
     assert IntakeSettings().mongo_url == "mongodb://127.0.0.1:27017"
+
+
+def test_one_rule_finds_a_services_store_for_services_and_tools() -> None:
+    """The tools that read a service's database (bench, ``kefu rebuild``) use the services' own rule."""
+    from kefu_kit.settings import DEFAULT_MONGO_URL, is_service_mongo_url_var, service_mongo_url
+
+    env = {"KEFU_MONGO_URL": "mongodb://shared:1/", "KEFU_ROUTING_MONGO_URL": "mongodb://routing:2/"}
+    assert service_mongo_url("routing", env) == "mongodb://routing:2/"
+    assert service_mongo_url("intake", env) == "mongodb://shared:1/"
+    assert service_mongo_url("intake", {}) == DEFAULT_MONGO_URL
+    assert is_service_mongo_url_var("KEFU_ROUTING_MONGO_URL")
+    assert not is_service_mongo_url_var("KEFU_MONGO_URL")
+    assert not is_service_mongo_url_var("OTHER_ROUTING_MONGO_URL")

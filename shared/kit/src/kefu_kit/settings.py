@@ -8,12 +8,36 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from kefu_contracts import Topics
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+DEFAULT_MONGO_URL = "mongodb://127.0.0.1:27017"
+
+
+def service_mongo_url_var(service: str) -> str:
+    """The variable that gives one service a store server of its own: ``KEFU_ROUTING_MONGO_URL``."""
+    return f"KEFU_{service.upper()}_MONGO_URL"
+
+
+def is_service_mongo_url_var(name: str) -> bool:
+    """``KEFU_<SERVICE>_MONGO_URL`` (not ``KEFU_MONGO_URL``): what a run on one shared server drops."""
+    return name.startswith("KEFU_") and name.endswith("_MONGO_URL") and name != "KEFU_MONGO_URL"
+
+
+def service_mongo_url(service: str, environ: Mapping[str, str] | None = None) -> str:
+    """The store a service uses: ``KEFU_<SERVICE>_MONGO_URL``, else ``KEFU_MONGO_URL``, else the default.
+
+    One rule for the services (``ServiceSettings``) and the tools that read a service's
+    database (the bench, ``kefu rebuild``), so they always look at the same server.
+    """
+    env = os.environ if environ is None else environ
+    return env.get(service_mongo_url_var(service)) or env.get("KEFU_MONGO_URL") or DEFAULT_MONGO_URL
 
 
 class ServiceSettings(BaseSettings):
@@ -24,7 +48,7 @@ class ServiceSettings(BaseSettings):
 
     kafka_bootstrap: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers, comma-separated")
     mongo_url: str = Field(
-        "mongodb://127.0.0.1:27017",
+        DEFAULT_MONGO_URL,
         description="MongoDB-compatible server URL; KEFU_<SERVICE>_MONGO_URL for one service (its own server)",
     )
     namespace: str = Field(
@@ -69,7 +93,7 @@ class ServiceSettings(BaseSettings):
         own = os.environ.get(f"KEFU_{self.service.upper()}_HTTP_PORT")
         if own:
             self.http_port = int(own)
-        own_store = os.environ.get(f"KEFU_{self.service.upper()}_MONGO_URL")
+        own_store = os.environ.get(service_mongo_url_var(self.service))
         if own_store:
             self.mongo_url = own_store
         own_tokens = os.environ.get(f"KEFU_{self.service.upper()}_TOKENS")

@@ -10,8 +10,9 @@ Kafka takes them; the relay the same, but at least 20,000 (fewer last under a
 second, too short to measure). Rate mode (``--rate R``): the system alone is offered a steady
 R calls/s for ``--duration`` seconds (``bench_pacing``). ``--preload N`` starts
 the system from N calls' worth of stored cases, seeded through the services'
-own code (``bench_preload``). ``--stores per-service`` gives each service a
-SecantusDB server of its own (``bench_stores``).
+own code (``bench_preload``). ``--stores per-service`` (the default, as the local
+stack runs them) gives each service a SecantusDB server of its own (``bench_stores``);
+``shared`` puts all three on the stack's one server (``KEFU_MONGO_URL``).
 
 Latency is from a call's publish to its notification record. Throughput is
 also given for the first and the last tenth of the run (by completion time)
@@ -28,16 +29,20 @@ import os
 import signal
 import sys
 import uuid
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from kefu_kit.settings import is_service_mongo_url_var
+
 from .bench_baseline import HOPS, baseline
 from .bench_pacing import achieved_rate, max_behind, schedule
 from .bench_report import summary, table
-from .bench_stores import StoreServers, describe, shared_store_pid, stack_dir
+from .bench_stores import StoreServers, describe, shared_store_pid
 from .bench_system import SERVICES, System
 from .calls_source import calls, file_lines, sample_lines
+from .stores import stack_dir
 
 # ~35 calls/s today on a quiet box (services not batched, SecantusDB): 12,000 calls take ~6 min;
 # while other engineers' tests share the 2 cores it measured 14-20 calls/s, still ~10 min.
@@ -70,9 +75,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--rate", type=float, default=0.0, help="offer a steady RATE calls/s instead of a burst")
     p.add_argument("--duration", type=float, default=60.0, help="seconds of offered load in rate mode (60)")
     p.add_argument("--preload", type=int, default=0, help="calls' worth of cases stored before the run (0)")
-    p.add_argument("--stores", choices=("shared", "per-service", "private"), default="shared",
-                   help="the stack's store server (shared), a SecantusDB of the bench's own per service "
-                        "(per-service), or one of its own for all three (private)")
+    p.add_argument("--stores", choices=("shared", "per-service", "private"), default="per-service",
+                   help="a SecantusDB of the bench's own per service (per-service, the default: what the local "
+                        "stack runs), the stack's one shared server (shared), or one of the bench's own for all "
+                        "three (private)")
     p.add_argument("--no-baseline", action="store_true", help="measure the system only")
     p.add_argument("--bootstrap", default=os.environ.get("KEFU_KAFKA_BOOTSTRAP", "127.0.0.1:9092"))
     p.add_argument("--mongo", default=os.environ.get("KEFU_MONGO_URL", "mongodb://127.0.0.1:27017"))
@@ -143,13 +149,22 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def services_env(inherited: Mapping[str, str], bootstrap: str, mongo: str, ns: str,
+                 own_stores: Mapping[str, str]) -> dict[str, str]:
+    """The bench services' environment. The shell's KEFU_<SERVICE>_MONGO_URL (the stack's per-service stores,
+    from `stack.sh env`) are dropped: the services use the bench's own servers (``own_stores``), or with
+    ``--stores shared`` all the one ``mongo``, never the stack's per-service stores left in the shell."""
+    return {**{k: v for k, v in inherited.items() if not is_service_mongo_url_var(k)},
+            "KEFU_KAFKA_BOOTSTRAP": bootstrap, "KEFU_MONGO_URL": mongo, "KEFU_NAMESPACE": ns,
+            "KEFU_LOG_LEVEL": "WARNING", **own_stores}
+
+
 async def _system(args: argparse.Namespace, source: list[str], count: int, offsets: list[float] | None,
                   servers: StoreServers) -> dict[str, Any]:
     from .bench_preload import preload_calls, seed
 
     ns = "bench" + uuid.uuid4().hex[:8]
-    env = {**os.environ, "KEFU_KAFKA_BOOTSTRAP": args.bootstrap, "KEFU_MONGO_URL": args.mongo,
-           "KEFU_NAMESPACE": ns, "KEFU_LOG_LEVEL": "WARNING", **servers.env()}
+    env = services_env(os.environ, args.bootstrap, args.mongo, ns, servers.env())
     store_pids = dict(servers.pids) if servers.pids else {}
     if not store_pids and (pid := shared_store_pid(args.mongo)) is not None:
         store_pids = {"store": pid}

@@ -11,7 +11,6 @@ SecantusDB install (``$KEFU_STACK_DIR/secantus``), and are stopped afterwards.
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import socket
@@ -25,12 +24,9 @@ from typing import Any
 from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 
+from .stores import stack_dir
+
 CACHE_MB = 256  # per service
-
-
-def stack_dir() -> Path:
-    """Where the local stack keeps its installs and run files (``make`` runs from the repository root)."""
-    return Path(os.environ.get("KEFU_STACK_DIR") or ".stack")
 
 
 def describe(url: str) -> str:

@@ -25,6 +25,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from kefu_contracts import CALL_RECEIVED, CASE_ASSIGNED, Topics
 from kefu_kit import ensure_topics, make_client
 from kefu_kit.auth import new_token, token_entry
+from kefu_kit.settings import service_mongo_url
 from prometheus_client.parser import text_string_to_metric_families
 
 from .bench_pacing import publish
@@ -184,7 +185,7 @@ class System:
 
 
 def _url(env: dict[str, str], service: str) -> str:
-    return env.get(f"KEFU_{service.upper()}_MONGO_URL") or env["KEFU_MONGO_URL"]
+    return service_mongo_url(service, env)
 
 
 def _utc(epoch: float) -> Any:
