@@ -57,14 +57,16 @@ async def db(mongo, namespace):
 
 async def test_contact_log_queries_use_indexes(db) -> None:
     await assert_indexed(db.contacts, by_id("call-1"))
-    await assert_indexed(db.contacts, by_ids(["call-1", "call-7", "call-9"]))  # a batch's redeliveries
+    # a batch's redeliveries; a batch of case moves' opening contacts
+    await assert_indexed(db.contacts, by_ids(["call-1", "call-7", "call-9"]))
     await assert_indexed(db.contacts, of_customer("cust-1"), sort=HISTORY_SORT, limit=50)  # customer history
     await assert_indexed(db.contacts, of_case("case-1"), sort=HISTORY_SORT, limit=50)  # a department's view
 
 
 async def test_department_and_accepted_call_queries_use_indexes(db) -> None:
     await assert_indexed(db.case_departments, cases_in("cust-1", "engineering"))  # may department staff see them
-    await assert_indexed(db.case_departments, {"_id": "case-1"})  # the case moved: its department noted
+    await assert_indexed(db.case_departments, by_ids(["case-1", "case-7", "case-9"]))  # a batch of moves: its cases
+    await assert_indexed(db.case_departments, by_id("case-1"))  # a case moved: its department overwritten
     await assert_indexed(db.accepted_calls, {"_id": "event:call-1"})  # POST /calls: a retry's key
     await assert_indexed(db.accepted_calls, accepted_before(NOW - timedelta(days=7)), index="at_1")  # the pruner
 
@@ -85,7 +87,7 @@ async def test_problem_index_queries_use_indexes(db) -> None:
     await assert_indexed(db.open_problems, by_ids(["cust-1|p|||leak", "cust-2|p|||leak"]))  # a batch's problems
     await assert_indexed(db.open_problems, problem_at_rev("cust-1|p|||leak", 2))  # guarded update
     await assert_indexed(db.open_problems, problem_at_rev("cust-1|p|||leak", 0))  # guarded update, no rev yet
-    await assert_indexed(db.open_problems, problem_of_case("cust-1|p|||leak", "case-1"))  # case status changed
+    await assert_indexed(db.open_problems, problem_of_case("cust-1|p|||leak", "case-1"))  # a case moved
     await assert_indexed(db.open_problems, problems_quiet_since(NOW - timedelta(days=30)),
                          index="last_contact_at_1")  # pruning: window passed
     await assert_indexed(db.open_problems, problems_closed_before(NOW - timedelta(hours=1)),

@@ -17,7 +17,7 @@ from kefu_contracts import (
     CallReceived,
     CaseStatusChanged,
 )
-from kefu_kit import Batch, ServiceKit, publish_event, publisher_for, subscribe_batches, subscriber_options
+from kefu_kit import Batch, ServiceKit, publish_event, publisher_for, subscribe_batches
 from kefu_kit.aggregates import ConcurrentChange
 from kefu_kit.auth import Allowed, Role
 from kefu_kit.http_errors import ERROR_RESPONSES, error_response
@@ -37,12 +37,12 @@ from .api_models import (
 )
 from .contacts import CallIntake
 from .desk import build_router as desk_router
+from .moves import CaseMoves
 from .domain.handover import register_key
 from .domain.identity import UnidentifiableCaller, identify
 from .handover import hand_over
 from .settings import Settings
 
-CLOSED = ("resolved", "closed")
 CENTER_TZ = ZoneInfo("Asia/Shanghai")  # handover dates are local dates of the center
 
 # Who may do what (domain.md, Roles). The profile is read by everyone who talks to owners or handles their
@@ -76,8 +76,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     kit.on_startup(load_register)
     kit.every("property-register-reload", 60.0, register.load)  # another instance may have recorded dates
     handover = publisher_for(kit.broker, settings, PROPERTY_HANDED_OVER)
-    group = subscriber_options(settings)
     intake = CallIntake(archive, contacts, problems, register, window)
+    moves = CaseMoves(departments, contacts, problems)
 
     @subscribe_batches(kit, CALL_RECEIVED, publishes=(CASE_OPENED, CASE_FOLLOWED_UP),
                        max_records=settings.batch_max_records, batch_timeout_ms=settings.batch_timeout_ms)
@@ -85,15 +85,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """Contacts from any channel, a batch at a time: record them, open their cases or follow up open ones."""
         await intake.handle(batch)
 
-    @kit.broker.subscriber(settings.topics(CASE_STATUS_CHANGED), **group)
-    async def on_case_status_changed(event: CaseStatusChanged) -> None:
-        """Routing moved a case: its department is noted (who may see the customer); a resolved or closed
-        problem takes a new case next time, a reopened one not."""
-        await departments.record(event.case_id, event.customer_id, event.department, event.occurred_at)
-        opening = await contacts.get(event.correlation_id)
-        if opening and opening.get("problem_key") and opening["case_id"] == event.case_id:
-            await problems.set_open(opening["problem_key"], event.case_id, event.status.value not in CLOSED,
-                                    event.occurred_at)
+    @subscribe_batches(kit, CASE_STATUS_CHANGED, max_records=settings.batch_max_records,
+                       batch_timeout_ms=settings.batch_timeout_ms)
+    async def on_case_status_changed(batch: Batch[CaseStatusChanged]) -> None:
+        """Routing moved cases, a batch at a time: each case's department is noted (who may see the customer);
+        a resolved or closed problem takes a new case next time, a reopened one not."""
+        await moves.handle(batch)
 
     async def prune_problems() -> None:
         await problems.prune(datetime.now(timezone.utc), window, timedelta(seconds=settings.problem_closed_grace_s))

@@ -14,8 +14,8 @@ class Settings(ServiceSettings):
         30, ge=1, description="a contact about the same property and problem within this many days of the last "
                               "one, while its case is open, is a follow-up, not a new case")
     batch_max_records: int = Field(
-        500, ge=1, le=10_000, description="most call.received records handled in one batch (one read and one "
-                                          "bulk write per collection per batch)")
+        500, ge=1, le=10_000, description="most call.received (and case.status_changed) records handled in one "
+                                          "batch (one read and one bulk write per collection per batch)")
     batch_timeout_ms: int = Field(20, ge=1, description="how long a poll for a batch waits when none is buffered")
     problem_closed_grace_s: float = Field(
         3600.0, ge=0, description="an open-problem entry whose case closed this long ago is pruned")

@@ -3,19 +3,25 @@
 Intake learns it from ``case.status_changed``, which it already consumes and which
 names the case's customer and department on every move (routing publishes one when
 it assigns a case, and on every change after). One document per case (``_id``: the
-case id), overwritten with the latest department: a case moved to another
-department stops showing its customer to the first one. A redelivered event writes
-the same document again, so the handler stays idempotent; the collection grows with
-the cases, one small document each.
+case id) with the latest department, and ``at``: since when the case is there. A
+case moved to another department stops showing its customer to the first one. A
+batch of moves reads its cases' documents in one query and writes only those whose
+department changed (``domain.moves``): a case seen for the first time is an insert,
+a move within the department or a redelivered one writes nothing. The collection
+grows with the cases, one small document each.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterable
 from typing import Any
 
+from kefu_kit import insert_new
+from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+
+from ..domain.moves import DepartmentWrites
+from .store import by_id, by_ids
 
 
 def cases_in(customer_id: str, department: str) -> dict[str, Any]:
@@ -27,13 +33,30 @@ class CaseDepartments:
     def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
         self.cases = db.case_departments
 
-    async def record(self, case_id: str, customer_id: str, department: str, at: datetime) -> None:
-        update = {"$set": {"customer_id": customer_id, "department": department, "at": at}}
-        try:
-            await self.cases.update_one({"_id": case_id}, update, upsert=True)
-        except DuplicateKeyError:  # another instance inserted it first: it exists now, set it
-            await self.cases.update_one({"_id": case_id}, update)
+    async def load(self, case_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The stored documents of these cases (those intake has seen), in one read."""
+        ids = set(case_ids)
+        if not ids:
+            return {}
+        return {d["_id"]: d for d in await self.cases.find(by_ids(ids), {"customer_id": 1, "department": 1}).to_list()}
+
+    async def write(self, writes: DepartmentWrites) -> None:
+        """Insert the new cases and overwrite the moved ones, one bulk write each (only for what there is).
+
+        A new case found inserted meanwhile (another instance, during a rebalance) is
+        overwritten like a moved one: the batch's latest department wins, as it did
+        when each event was an upsert.
+        """
+        existing = await insert_new(self.cases, writes.new)
+        changed = writes.changed + [doc for doc in writes.new if doc["_id"] in existing]
+        if changed:
+            await self.cases.bulk_write([UpdateOne(by_id(doc["_id"]), {"$set": _fields(doc)}) for doc in changed],
+                                        ordered=False)
 
     async def cases_of(self, customer_id: str, department: str) -> list[str]:
         """The ids of the customer's cases the department handles now (none: the customer is not theirs)."""
         return [d["_id"] for d in await self.cases.find(cases_in(customer_id, department), {"_id": 1}).to_list()]
+
+
+def _fields(doc: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in doc.items() if k != "_id"}

@@ -35,10 +35,11 @@ from kefu_kit.backoff import retry
 from kefu_kit.mongo import DUPLICATE_KEY
 from pymongo import ASCENDING, DESCENDING, DeleteOne, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
+from pymongo.errors import BulkWriteError, PyMongoError
 
 from ..domain.decisions import customer_for
 from ..domain.identity import CallerIdentity
+from ..domain.moves import Opening, ProblemWrites
 from ..domain.records import ContactRecord, Customer, OpenProblem
 
 log = get_logger(__name__)
@@ -319,6 +320,14 @@ class ContactLog:
     async def get(self, contact_id: str) -> dict[str, Any] | None:
         return await self.contacts.find_one(by_id(contact_id))
 
+    async def openings(self, contact_ids: Iterable[str]) -> dict[str, Opening]:
+        """What these contacts decided about their problems (problem key, case), in one read."""
+        ids = set(contact_ids)
+        if not ids:
+            return {}
+        found = await self.contacts.find(by_ids(ids), {"problem_key": 1, "case_id": 1}).to_list()
+        return {d["_id"]: Opening(d.get("problem_key"), d["case_id"]) for d in found}
+
     async def recorded(self, contact_ids: Iterable[str]) -> dict[str, ContactRecord]:
         """The contacts already recorded for these call event ids (redeliveries), in one read."""
         return {d["_id"]: ContactRecord.model_validate(d) for d in await self.contacts.find(by_ids(contact_ids)).to_list()}
@@ -381,19 +390,33 @@ class ProblemIndex:
         if result.matched_count < len(updates):
             raise ConcurrentChange(f"{len(updates) - result.matched_count} problems changed meanwhile")
 
-    async def set_open(self, key: str, case_id: str, is_open: bool, at: datetime) -> None:
-        """Routing says the case moved: closed problems take new cases, reopened ones follow-ups again.
+    async def apply_moves(self, writes: ProblemWrites) -> None:
+        """Routing moved cases: closed problems take new cases, reopened ones follow-ups again (``domain.moves``).
 
-        A reopened case whose problem was pruned meanwhile is put back; a newer case
-        of the same problem (another ``case_id`` under the key) is left alone.
+        A reopened case whose problem was pruned is put back (an insert); a problem of a
+        case is opened or closed with one bulk update, each filtered on its case, so a
+        newer case of the same problem (another ``case_id`` under the key, written
+        meanwhile) is left alone; ``rev`` counts the write, so a call batch that read the
+        problem before decides again. A problem pruned between the read and the write
+        is put back by the update of an open case; a key found taken is another case's.
         """
-        update: dict[str, Any] = {"$set": {"open": is_open, "closed_at": None if is_open else at}, "$inc": {"rev": 1}}
-        if is_open:
-            update["$setOnInsert"] = {"opened_at": at, "last_contact_at": at, "recent": []}
+        await insert_new(self.problems, [p.to_doc() for p in writes.new])  # taken: another case's, left alone
+        if not writes.changed:
+            return
+        updates = []
+        for state in writes.changed:
+            update: dict[str, Any] = {"$set": {"open": state.open, "closed_at": None if state.open else state.at},
+                                      "$inc": {"rev": 1}}
+            if state.open:
+                update["$setOnInsert"] = {"opened_at": state.at, "last_contact_at": state.at, "recent": []}
+            updates.append(UpdateOne(problem_of_case(state.problem_key, state.case_id), update, upsert=state.open))
         try:
-            await self.problems.update_one(problem_of_case(key, case_id), update, upsert=is_open)
-        except DuplicateKeyError:
-            pass
+            await self.problems.bulk_write(updates, ordered=False)
+        except BulkWriteError as exc:  # an upsert whose key another case holds: that case's problem, left alone
+            details = exc.details or {}
+            if details.get("writeConcernErrors") or any(e.get("code") != DUPLICATE_KEY
+                                                        for e in details.get("writeErrors") or []):
+                raise
 
     async def prune(self, now: datetime, window: timedelta, closed_grace: timedelta) -> int:
         """Drop problems no contact can follow up any more; returns how many."""
