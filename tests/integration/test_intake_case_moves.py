@@ -2,7 +2,7 @@
 
 A batch ends where its events applied one at a time end; a redelivered batch writes
 nothing; a problem another case holds is left alone; a case another instance noted
-first takes the batch's department.
+first takes the batch's department (and only when it differs).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from kefu_contracts import CallReceived, CaseOpened, CaseStatusChanged
 from kefu_intake.adapters.departments import CaseDepartments
 from kefu_intake.adapters.store import ContactLog, CustomerArchive, ProblemIndex, PropertyRegister, ensure_indexes
 from kefu_intake.contacts import CallIntake
-from kefu_intake.domain.moves import DepartmentWrites, ProblemWrites
+from kefu_intake.domain.moves import ProblemWrites
 from kefu_intake.domain.records import OpenProblem
 from kefu_intake.moves import CaseMoves
 from kefu_kit import Batch
@@ -62,11 +62,17 @@ async def open_cases(db, n: int) -> list[CaseOpened]:
     return opened
 
 
+PREVIOUS = {"assigned": "opened", "in_progress": "assigned", "resolved": "in_progress", "closed": "resolved",
+            "reopened": "closed"}
+
+
 def moved(case: CaseOpened, status: str, department: str, minutes: int) -> CaseStatusChanged:
+    """What routing publishes (``assigned`` moves on from ``opened``: the case's first move)."""
     return CaseStatusChanged(
         event_id=f"st-{case.case_id}-{status}-{minutes}", occurred_at=T + timedelta(hours=1, minutes=minutes),
         correlation_id=case.contact_id, causation_id=case.event_id, case_id=case.case_id,
-        customer_id=case.customer_id, status=status, actor="routing", kind=case.kind, department=department)
+        customer_id=case.customer_id, status=status, previous_status=PREVIOUS[status], actor="routing",
+        kind=case.kind, department=department)
 
 
 def lifecycle(cases: list[CaseOpened]) -> list[CaseStatusChanged]:
@@ -120,17 +126,21 @@ async def test_a_redelivered_batch_writes_nothing_and_a_first_one_only_inserts(i
         await handler(db).handle(batch(assigned))
         assert listener.sent == [("insert", "case_departments")], "open cases assigned: their departments inserted"
         before = await db.open_problems.find().sort("_id").to_list()
+        noted = await db.case_departments.find().sort("_id").to_list()
         listener.sent.clear()
         await handler(db).handle(batch(assigned))
-        assert listener.sent == []
+        assert listener.sent == [("insert", "case_departments")], "the just-assigned cases are inserted unread..."
+        assert await db.case_departments.find().sort("_id").to_list() == noted, "... and found noted: no change"
         events = lifecycle(cases)
-        await handler(db).handle(batch(events))
-        assert sorted(listener.sent) == [("update", "case_departments"), ("update", "open_problems")]
+        listener.sent.clear()
+        await handler(db).handle(batch(events))  # assigned again (a redelivery) and moved on
+        assert sorted(listener.sent) == [("insert", "case_departments"), ("update", "case_departments"),
+                                         ("update", "open_problems")]
         after = {p["_id"]: p for p in await db.open_problems.find().to_list()}
         changed = [p["_id"] for p in before if after[p["_id"]]["rev"] != p["rev"]]
-        assert len(changed) == 2, "only the problems whose case was resolved (a, d) are written"
+        assert len(changed) == 2, "only the problems whose case ends resolved (a, d); b closed and reopened is open"
         listener.sent.clear()
-        await handler(db).handle(batch(events))
+        await handler(db).handle(batch(events[3:]))  # a redelivery of the moves after the assignments
         assert listener.sent == []
     finally:
         await client.close()
@@ -165,13 +175,23 @@ async def test_a_reopened_case_whose_problem_was_pruned_is_put_back(mongo, names
                     "last_contact_at": at, "closed_at": None, "recent": [], "rev": 1}
 
 
-async def test_a_case_another_instance_noted_first_takes_the_batch_department(mongo, namespace):
-    db = mongo[f"{namespace}_kefu_intake"]
-    departments = CaseDepartments(db)
-    await db.case_departments.insert_one({"_id": "case-1", "customer_id": "cust-1", "department": "engineering",
-                                          "at": T})
-    await departments.write(DepartmentWrites(new=[{"_id": "case-1", "customer_id": "cust-1", "department": "property",
-                                                   "at": T + timedelta(minutes=1)}]))
-    assert await db.case_departments.find_one({"_id": "case-1"}) == {
-        "_id": "case-1", "customer_id": "cust-1", "department": "property", "at": T + timedelta(minutes=1)}
-    assert await departments.cases_of("cust-1", "property") == ["case-1"]
+async def test_a_just_assigned_case_noted_already_is_overwritten_only_when_it_differs(infra, namespace):
+    listener = Writes()
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(infra.mongo_url, tz_aware=True,
+                                                                event_listeners=[listener])
+    try:
+        db = client[f"{namespace}_kefu_intake"]
+        a, b, *_ = await open_cases(db, 4)
+        # another instance noted both (a rebalance in between): a in engineering, b in property
+        await db.case_departments.insert_many([
+            {"_id": a.case_id, "customer_id": a.customer_id, "department": "engineering", "at": T},
+            {"_id": b.case_id, "customer_id": b.customer_id, "department": "property", "at": T}])
+        listener.sent.clear()
+        await handler(db).handle(batch([moved(a, "assigned", "property", 1), moved(b, "assigned", "property", 1)]))
+        assert listener.sent == [("insert", "case_departments"), ("update", "case_departments")]
+        departments = CaseDepartments(db)
+        assert await departments.cases_of(a.customer_id, "property") == [a.case_id]
+        assert await departments.cases_of(a.customer_id, "engineering") == []
+        assert (await db.case_departments.find_one({"_id": b.case_id}))["at"] == T, "b was there already: untouched"
+    finally:
+        await client.close()

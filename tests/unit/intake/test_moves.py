@@ -9,6 +9,7 @@ from kefu_intake.domain.moves import (
     Opening,
     ProblemState,
     department_writes,
+    just_assigned,
     problem_states,
     problem_writes,
 )
@@ -19,11 +20,12 @@ KEY = "cust-1|滨江花园|3幢|1202|leak"
 
 
 def moved(case_id: str, status: str, department: str = "engineering", minutes: int = 0,
-          customer_id: str = "cust-1", contact: str | None = None) -> CaseStatusChanged:
+          customer_id: str = "cust-1", contact: str | None = None, previous: str | None = None) -> CaseStatusChanged:
     return CaseStatusChanged(
         event_id=f"st-{case_id}-{status}-{minutes}", occurred_at=T + timedelta(minutes=minutes),
         correlation_id=contact or f"call-{case_id}", causation_id=f"cause-{case_id}", case_id=case_id,
-        customer_id=customer_id, status=status, actor="routing", kind="repair", department=department)
+        customer_id=customer_id, status=status, previous_status=previous, actor="routing", kind="repair",
+        department=department)
 
 
 def problem(case_id: str = "case-1", is_open: bool = True, closed_at: datetime | None = None) -> OpenProblem:
@@ -60,6 +62,13 @@ def test_a_case_moved_away_and_back_within_the_batch_is_no_write() -> None:
     writes = department_writes([moved("case-1", "in_progress", "property", minutes=1),
                                 moved("case-1", "in_progress", "engineering", minutes=2)], stored)
     assert writes.new == [] and writes.changed == []
+
+
+def test_the_cases_just_assigned_are_those_moved_on_from_opened() -> None:
+    events = [moved("case-1", "assigned", previous="opened"), moved("case-1", "in_progress", previous="assigned"),
+              moved("case-2", "in_progress", previous="assigned"), moved("case-3", "closed", previous="resolved")]
+    assert just_assigned(events) == {"case-1"}
+    assert just_assigned([moved("case-4", "assigned")]) == set(), "no previous status: not known to be the first"
 
 
 def test_a_redelivered_batch_of_moves_writes_nothing() -> None:

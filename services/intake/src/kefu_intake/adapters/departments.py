@@ -20,7 +20,6 @@ from kefu_kit import insert_new
 from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
-from ..domain.moves import DepartmentWrites
 from .store import by_id, by_ids
 
 
@@ -40,17 +39,14 @@ class CaseDepartments:
             return {}
         return {d["_id"]: d for d in await self.cases.find(by_ids(ids), {"customer_id": 1, "department": 1}).to_list()}
 
-    async def write(self, writes: DepartmentWrites) -> None:
-        """Insert the new cases and overwrite the moved ones, one bulk write each (only for what there is).
+    async def insert(self, docs: list[dict[str, Any]]) -> set[str]:
+        """Note cases not noted before, in one bulk insert; the ids of those that were noted already."""
+        return await insert_new(self.cases, docs)
 
-        A new case found inserted meanwhile (another instance, during a rebalance) is
-        overwritten like a moved one: the batch's latest department wins, as it did
-        when each event was an upsert.
-        """
-        existing = await insert_new(self.cases, writes.new)
-        changed = writes.changed + [doc for doc in writes.new if doc["_id"] in existing]
-        if changed:
-            await self.cases.bulk_write([UpdateOne(by_id(doc["_id"]), {"$set": _fields(doc)}) for doc in changed],
+    async def overwrite(self, docs: list[dict[str, Any]]) -> None:
+        """Overwrite the department of moved cases, in one bulk write."""
+        if docs:
+            await self.cases.bulk_write([UpdateOne(by_id(doc["_id"]), {"$set": _fields(doc)}) for doc in docs],
                                         ordered=False)
 
     async def cases_of(self, customer_id: str, department: str) -> list[str]:

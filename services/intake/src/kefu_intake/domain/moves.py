@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from kefu_contracts import CaseStatusChanged
+from kefu_contracts import CaseStatus, CaseStatusChanged
 
 from .records import OpenProblem, as_stored
 
@@ -60,6 +60,16 @@ class ProblemWrites:
 
     new: list[OpenProblem] = field(default_factory=list)
     changed: list[ProblemState] = field(default_factory=list)
+
+
+def just_assigned(events: Iterable[CaseStatusChanged]) -> set[str]:
+    """The cases routing assigned in this batch (moved on from ``opened``): the first move of a case.
+
+    Intake has noted nothing of them yet, so their departments are inserted without a
+    read; one found noted anyway (a redelivery, another instance) is read then, and
+    written only if it differs, like any other.
+    """
+    return {e.case_id for e in events if e.previous_status == CaseStatus.OPENED}
 
 
 def department_writes(events: Iterable[CaseStatusChanged],
