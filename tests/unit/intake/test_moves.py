@@ -10,6 +10,7 @@ from kefu_intake.domain.moves import (
     ProblemState,
     department_writes,
     just_assigned,
+    problem_moves,
     problem_states,
     problem_writes,
 )
@@ -86,6 +87,18 @@ def test_the_last_move_of_a_case_decides_its_problem() -> None:
     assert states == [ProblemState(KEY, "case-1", False, T + timedelta(minutes=3))]
     states = problem_states([moved("case-1", "resolved"), moved("case-1", "reopened", minutes=3)], OPENINGS)
     assert states == [ProblemState(KEY, "case-1", True, T + timedelta(minutes=3))]
+
+
+def test_an_assignment_moves_no_problem_and_any_later_move_does() -> None:
+    """The problem of a case just opened is open, for that case: intake recorded it so when it opened the case."""
+    assigned = moved("case-1", "assigned", previous="opened")
+    later = [moved("case-1", "in_progress", previous="assigned", minutes=1),
+             moved("case-2", "resolved", previous="opened", minutes=1),  # resolved at once: it closes the problem
+             moved("case-3", "assigned")]
+    assert problem_moves([assigned, *later]) == later
+    assert problem_states(problem_moves([assigned]), OPENINGS) == []
+    assert problem_states(problem_moves([assigned, moved("case-1", "resolved", previous="assigned", minutes=2)]),
+                          OPENINGS) == [ProblemState(KEY, "case-1", False, T + timedelta(minutes=2))]
 
 
 def test_moves_whose_contact_is_unknown_has_no_problem_or_opened_another_case_leave_problems_alone() -> None:

@@ -3,7 +3,8 @@
 Reads first, one query per collection: the cases' department documents (but for
 cases just assigned, which intake has not noted yet: those are inserted unread) and
 the contacts that opened their chains (what problem each case is about), then those
-problems. ``domain.moves`` folds the batch, in order, into the state each case and
+problems (none for an assignment: the problem of a case just opened is open). A
+batch of assignments is then one bulk insert. ``domain.moves`` folds the batch, in order, into the state each case and
 problem ends in and keeps what differs from the store; that is written last, one
 bulk write per collection. Nothing is published: the batch consumer commits the
 offsets once this returned. A redelivered batch reads the state its first delivery
@@ -20,7 +21,7 @@ from kefu_kit import Batch
 
 from .adapters.departments import CaseDepartments
 from .adapters.store import ContactLog, ProblemIndex
-from .domain.moves import department_writes, just_assigned, problem_states, problem_writes
+from .domain.moves import department_writes, just_assigned, problem_moves, problem_states, problem_writes
 
 
 class CaseMoves:
@@ -31,11 +32,11 @@ class CaseMoves:
 
     async def handle(self, batch: Batch[CaseStatusChanged]) -> None:
         events = batch.events_in
-        fresh = just_assigned(events)
+        fresh, moving = just_assigned(events), problem_moves(events)
         departments, openings = await asyncio.gather(
             self.departments.load(e.case_id for e in events if e.case_id not in fresh),
-            self.contacts.openings(e.correlation_id for e in events))
-        states = problem_states(events, openings)
+            self.contacts.openings(e.correlation_id for e in moving))
+        states = problem_states(moving, openings)
         problems = await self.problems.load({s.problem_key for s in states})
         await asyncio.gather(self._note_departments(events, departments),
                              self.problems.apply_moves(problem_writes(states, problems)))

@@ -96,9 +96,23 @@ def department_writes(events: Iterable[CaseStatusChanged],
     return writes
 
 
+def problem_moves(events: Iterable[CaseStatusChanged]) -> list[CaseStatusChanged]:
+    """The events that can change a problem: all but a case's assignment (moved on from ``opened``, still open).
+
+    Intake opened that case itself, and recorded its problem open, for that case, before
+    it published ``case.opened``: the assignment finds it so. Left out, a batch of
+    assignments reads no contacts and no problems. (One at a time, the assignment was
+    an update that changed nothing but ``rev``, or put back a problem pruned since the
+    call: one whose last contact was already past the follow-up window, which no new
+    contact follows up anyway.)
+    """
+    return [e for e in events if not (e.previous_status == CaseStatus.OPENED and e.status.value not in CLOSED)]
+
+
 def problem_states(events: Iterable[CaseStatusChanged], openings: Mapping[str, Opening]) -> list[ProblemState]:
     """Where each problem's case ends after the batch, for the events whose case is the one their contact opened.
 
+    ``events``: the batch's ``problem_moves``, in order.
     ``openings``: the contacts that opened the chains (``correlation_id``), by contact id.
     An event whose contact is unknown, has no problem, or opened another case (a follow-up's
     chain...) leaves the problems alone, as it did one event at a time. Per (problem, case)
