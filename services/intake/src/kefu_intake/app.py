@@ -37,10 +37,10 @@ from .api_models import (
 )
 from .contacts import CallIntake
 from .desk import build_router as desk_router
-from .moves import CaseMoves
 from .domain.handover import register_key
 from .domain.identity import UnidentifiableCaller, identify
 from .handover import hand_over
+from .moves import CaseMoves
 from .settings import Settings
 
 CENTER_TZ = ZoneInfo("Asia/Shanghai")  # handover dates are local dates of the center

@@ -3,12 +3,13 @@
 Reads first, one query per collection: the cases' department documents (but for
 cases just assigned, which intake has not noted yet: those are inserted unread) and
 the contacts that opened their chains (what problem each case is about), then those
-problems (none for an assignment: the problem of a case just opened is open). A
-batch of assignments is then one bulk insert. ``domain.moves`` folds the batch, in order, into the state each case and
-problem ends in and keeps what differs from the store; that is written last, one
-bulk write per collection. Nothing is published: the batch consumer commits the
-offsets once this returned. A redelivered batch reads the state its first delivery
-wrote and writes nothing (its just-assigned cases' insert finds them noted).
+problems (none for an assignment: the problem of a case just opened is open).
+``domain.moves`` folds the batch, in order, into the state each case and problem
+ends in and keeps what differs from the store; that is written last, one bulk write
+per collection: a batch of assignments is one bulk insert. Nothing is published:
+the batch consumer commits the offsets once this returned. A redelivered batch
+reads the state its first delivery wrote and writes nothing (its just-assigned
+cases' insert finds them noted).
 """
 
 from __future__ import annotations

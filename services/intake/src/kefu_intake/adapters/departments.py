@@ -5,10 +5,10 @@ names the case's customer and department on every move (routing publishes one wh
 it assigns a case, and on every change after). One document per case (``_id``: the
 case id) with the latest department, and ``at``: since when the case is there. A
 case moved to another department stops showing its customer to the first one. A
-batch of moves reads its cases' documents in one query and writes only those whose
-department changed (``domain.moves``): a case seen for the first time is an insert,
-a move within the department or a redelivered one writes nothing. The collection
-grows with the cases, one small document each.
+batch of moves writes only the cases whose department changed (``domain.moves``): a
+case seen for the first time is an insert, a move within the department or a
+redelivered one writes nothing. The collection grows with the cases, one small
+document each.
 """
 
 from __future__ import annotations
