@@ -18,14 +18,21 @@ pytestmark = pytest.mark.e2e
 PHONE = "13900006666"
 
 
-async def moved(producer, namespace: str, opened: dict, department: str, status: str = "assigned") -> None:
+async def moved(producer, namespace: str, opened: dict, department: str, status: str = "assigned",
+                n: int = 0, wait: bool = True) -> None:
     """What routing publishes when it assigns (or moves) a case."""
+    previous = "opened" if status == "assigned" else "assigned"
     event = CaseStatusChanged(
-        event_id=f"status-{opened['case_id']}-{department}-{status}", occurred_at=datetime.now(timezone.utc),
+        event_id=f"status-{opened['case_id']}-{department}-{status}-{n}", occurred_at=datetime.now(timezone.utc),
         correlation_id=opened["contact_id"], causation_id=opened["event_id"], case_id=opened["case_id"],
-        customer_id=opened["customer_id"], status=status, actor="routing", kind=opened["kind"], department=department)
-    await send_json(producer, Topics(namespace)("case.status_changed"), event.model_dump(mode="json"),
-                    key=opened["case_id"])
+        customer_id=opened["customer_id"], status=status, previous_status=previous, actor="routing",
+        kind=opened["kind"], department=department)
+    if wait:
+        await send_json(producer, Topics(namespace)("case.status_changed"), event.model_dump(mode="json"),
+                        key=opened["case_id"])
+    else:
+        await producer.send(Topics(namespace)("case.status_changed"), event.model_dump_json().encode(),
+                            key=opened["case_id"].encode())
 
 
 async def test_department_staff_see_their_cases_customers_only_and_the_analyst_sees_them_masked(
@@ -81,3 +88,13 @@ async def test_department_staff_see_their_cases_customers_only_and_the_analyst_s
         both = (await property_staff.get(url)).json()["contacts"]
         assert {c["_id"] for c in both} == {repair["event_id"], inquiry["event_id"]}
         assert (await agent.get("/customers/cust-nobody")).status_code == 404
+
+        # a burst of moves of one case, published at once (one batch or a few): the last one decides
+        for n, department in enumerate(["engineering", "property", "engineering", "property", "customer_service"]):
+            await moved(producer, namespace, first, department, status="in_progress", n=n, wait=False)
+        await producer.flush()
+        last = await eventually(lambda: other.get(url), lambda r: r.status_code == 200,
+                                what="the repair in customer_service after its last move")
+        assert [c["_id"] for c in last.json()["contacts"]] == [repair["event_id"]]
+        assert (await engineering.get(url)).status_code == 404
+        assert [c["_id"] for c in (await property_staff.get(url)).json()["contacts"]] == [inquiry["event_id"]]
