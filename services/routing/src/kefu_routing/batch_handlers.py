@@ -18,7 +18,8 @@ writes what it can in one go:
 2. the recent reports and deadline timers of all of them, in two bulk inserts
    (after every case exists: a report can name a group's lead case);
 3. group complaints (群诉), keyed by building and category: a building's cases
-   one after the other (they would all race for the same group), buildings
+   together (``detect_groups``: one read of its active group, one change of it for
+   every case that joins, the members linked in one bulk change), buildings
    concurrently; then batch-defect signals, the in-unit repairs of each building
    and category together (one read of its reports and signals, decided in pure
    code, each signal created once: ``batch_defects``);
@@ -57,7 +58,7 @@ from kefu_kit.batches import Batch, Item, for_each_key
 from . import reactions
 from .batch_defects import batch_key, signal_batch_defects
 from .context import Routing
-from .opening import building_group_key, deadline_timers, detect_group, needs_group_check, new_case
+from .opening import building_group_key, deadline_timers, detect_groups, needs_group_check, new_case
 
 Clock = Callable[[], datetime]
 
@@ -93,13 +94,15 @@ class BatchHandlers:
         await r.reports.add_many(cases)
         await r.timers.schedule_many([t for case in cases for t in deadline_timers(case)])
 
-        grouped = [c for c in cases if needs_group_check(c, r) and building_group_key(c) is not None]
+        by_building: dict[str, list[dict[str, Any]]] = {}
+        for case in cases:
+            if needs_group_check(case, r) and (key := building_group_key(case)) is not None:
+                by_building.setdefault(key, []).append(case)
 
-        async def group(case: dict[str, Any]) -> None:
-            await detect_group(case, r, self.now())
+        async def group(item: tuple[str, list[dict[str, Any]]]) -> None:
+            await detect_groups(item[1], r, self.now())
 
-        await for_each_key(grouped, building_group_key, group,  # type: ignore[arg-type]
-                           concurrency=self.concurrency)
+        await for_each_key(list(by_building.items()), lambda item: item[0], group, concurrency=self.concurrency)
         if r.signals is not None:
             suspects: dict[str, list[dict[str, Any]]] = {}
             for case in cases:

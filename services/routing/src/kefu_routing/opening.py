@@ -9,6 +9,7 @@ instead: ``batch_defects``).
 
 from __future__ import annotations
 
+import copy
 from datetime import datetime
 from typing import Any
 
@@ -208,6 +209,61 @@ async def detect_group(case: dict[str, Any], r: Routing, now: datetime) -> None:
     await _link_members(group, group["members"], r, now)
 
 
+async def detect_groups(cases: list[dict[str, Any]], r: Routing, now: datetime) -> None:
+    """``detect_group`` for a batch's cases of one building and category, in their order, in bulk.
+
+    One at a time, each case of a growing group costs a read of the group, a change of
+    it and a change of the case (a dozen store round trips, one case after the other:
+    they all change the same group). Here the active group is read once; the cases that
+    join it are decided in order in memory (each one moves the group's last member on,
+    which decides the next), the group is changed once for all of them, and they are
+    linked in one bulk change. A case that would form a new group goes the one-at-a-time
+    way (the joins before it are written first), and the group it forms is read again.
+    """
+    if not cases:
+        return
+    key = building_group_key(cases[0])
+    if key is None:
+        return
+    active = await r.groups.active_for(key)
+    pending = copy.deepcopy(active) if active else None
+    joining: list[dict[str, Any]] = []
+    linking: list[str] = []
+
+    async def flush() -> None:
+        nonlocal active, pending, joining, linking
+        if active is not None and (joining or linking):
+            group = await r.groups.mutate(active["_id"], _add_members(joining, now)) if joining else active
+            await _link_members(group, [*linking, *(c["_id"] for c in joining)], r, now)
+            active, pending = group, copy.deepcopy(group)
+        joining, linking = [], []
+
+    for case in cases:
+        if pending is not None and case["_id"] in pending["members"]:
+            linking.append(case["_id"])
+        elif pending is not None and case["opened_at"] - pending["last_member_at"] <= r.group_policy.window:
+            _add_member(case, now)(pending)
+            joining.append(case)
+        else:
+            await flush()
+            await detect_group(case, r, now)
+            active = await r.groups.active_for(key)
+            pending = copy.deepcopy(active) if active else None
+    await flush()
+
+
+def _add_members(cases: list[dict[str, Any]], now: datetime):
+    """One change of a group for several cases joining it, in order (each as ``_add_member``)."""
+    def change(group: dict[str, Any]) -> Change | None:
+        events: list[Any] = []
+        for case in cases:
+            joined = _add_member(case, now)(group)
+            if joined is not None:
+                group, events = joined.state, [*events, *joined.events]
+        return Change(group, events) if events else None
+    return change
+
+
 def _add_member(case: dict[str, Any], now: datetime):
     def change(group: dict[str, Any]) -> Change | None:
         if case["_id"] in group["members"]:
@@ -220,14 +276,17 @@ def _add_member(case: dict[str, Any], now: datetime):
 
 
 async def _link_members(group: dict[str, Any], case_ids: list[str], r: Routing, now: datetime) -> None:
-    """Each member case: in the group, at the group's level. The group escalated once; members publish nothing."""
-    for case_id in case_ids:
-        def change(case: dict[str, Any]) -> Change | None:
-            if case.get("group_id") == group["_id"]:
-                return None
-            case["group_id"] = group["_id"]
-            raise_level(case, group["level"], "group_complaint", r, now, group["_id"], "routing", publish=False)
-            case["timeline"].append({"at": now, "type": "joined_group", "group_id": group["_id"], "actor": "routing"})
-            return Change(case)
-        updated = await r.cases.mutate(case_id, change)
-        await schedule_deadlines(updated, r)
+    """Each member case: in the group, at the group's level. The group escalated once; members publish nothing.
+
+    All members in one bulk change (``mutate_many``) and their new deadlines in one bulk insert.
+    """
+    def change(case: dict[str, Any]) -> Change | None:
+        if case.get("group_id") == group["_id"]:
+            return None
+        case["group_id"] = group["_id"]
+        raise_level(case, group["level"], "group_complaint", r, now, group["_id"], "routing", publish=False)
+        case["timeline"].append({"at": now, "type": "joined_group", "group_id": group["_id"], "actor": "routing"})
+        return Change(case)
+
+    updated = await r.cases.mutate_many([(case_id, change) for case_id in dict.fromkeys(case_ids)])
+    await r.timers.schedule_many([t for case in updated for t in deadline_timers(case)])

@@ -33,7 +33,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from kefu_contracts import TOPICS, Event
-from pymongo import ASCENDING
+from pymongo import ASCENDING, ReplaceOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from . import revisions
@@ -196,6 +196,65 @@ class AggregateStore:
             results.append((stored[agg_id], agg_id in first))
             first.discard(agg_id)
         return results
+
+    async def mutate_many(self, changes: list[tuple[str, ChangeFn]]) -> list[dict[str, Any]]:
+        """``mutate`` for a batch: one change each for different aggregates; their states after, in order.
+
+        The snapshots in one read, each change decided on its own copy, then the claims,
+        snapshots and outbox in bulk commands as ``create_many`` does. A claim that loses
+        (another writer changed the aggregate since the read, or died before its
+        snapshot) is retried alone by ``mutate``, which catches up first; so is an id whose
+        snapshot is missing (``mutate`` rebuilds it, or raises ``NotFound``).
+        """
+        ids = [agg_id for agg_id, _ in changes]
+        if len(set(ids)) != len(ids):
+            raise ValueError("mutate_many takes one change per aggregate")
+        current = {doc["_id"]: doc for doc in await find_in(self.snapshots, "_id", ids)}
+        now = datetime.now(timezone.utc)
+        results: dict[str, dict[str, Any]] = {}
+        claims: dict[str, dict[str, Any]] = {}
+        alone: list[str] = [agg_id for agg_id in ids if agg_id not in current]
+        for agg_id, fn in changes:
+            if agg_id not in current:
+                continue
+            before = current[agg_id]
+            change = fn(copy.deepcopy(before))
+            if change is None:
+                results[agg_id] = before
+                continue
+            rev = before["rev"] + 1
+            state = {**change.state, "_id": agg_id, "rev": rev}
+            claims[agg_id] = {"state": state, "events": change.events, "token": secrets.token_hex(8),
+                              "rev_id": revision_id(agg_id, rev), "diff": revisions.diff(before, state)}
+        outbox = {agg_id: self._outbox_entry(c["rev_id"], c["token"], c["events"], now)
+                  for agg_id, c in claims.items() if c["events"]}
+        if outbox:
+            await self.outbox.insert_many(list(outbox.values()), ordered=False)
+        lost = await insert_new(self.revisions, [
+            {"_id": c["rev_id"], "token": c["token"], "at": now, "diff": c["diff"]} for c in claims.values()])
+        won = [agg_id for agg_id, c in claims.items() if c["rev_id"] not in lost]
+        alone += [agg_id for agg_id, c in claims.items() if c["rev_id"] in lost]
+        await self._drop_outbox([outbox[a]["_id"] for a, c in claims.items() if c["rev_id"] in lost and a in outbox])
+        if won:
+            await self.snapshots.bulk_write(
+                [ReplaceOne(by_id(agg_id), claims[agg_id]["state"], upsert=True) for agg_id in won], ordered=False)
+        for agg_id in won:
+            results[agg_id] = claims[agg_id]["state"]
+        newer = [revision_id(agg_id, claims[agg_id]["state"]["rev"] + 1) for agg_id in won]
+        for doc in await find_in(self.revisions, "_id", newer, {"_id": 1}):
+            agg_id = doc["_id"].rsplit("|", 1)[0]  # a later writer's snapshot may have landed before this one
+            results[agg_id] = await self._catch_up(claims[agg_id]["state"])
+
+        async def publish_in_order(events: list[Event]) -> None:
+            for event in events:
+                await self._publish(event)
+
+        await asyncio.gather(*(publish_in_order(claims[agg_id]["events"]) for agg_id in won))
+        await self._drop_outbox([outbox[agg_id]["_id"] for agg_id in won if agg_id in outbox])
+        fns = dict(changes)
+        for agg_id in alone:
+            results[agg_id] = await self.mutate(agg_id, fns[agg_id])
+        return [results[agg_id] for agg_id in ids]
 
     def _outbox_entry(self, rev_id: str, token: str, events: list[Event], now: datetime) -> dict[str, Any]:
         return {"_id": f"{rev_id}|{token}", "revision": rev_id, "token": token, "at": now,
