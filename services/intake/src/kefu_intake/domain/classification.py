@@ -100,8 +100,7 @@ def _found(patterns: tuple[re.Pattern[str], ...], text: str, negation: Negation 
     # the words (C speed, no regex) says so first: a contact's ~60 rule checks cost 1.7 ms as regex
     # searches (each of an alternation of its words), a few microseconds as ``in`` tests.
     needles, expressions = _split(patterns)
-    folded = _folded(text)
-    if not any(needle in folded for needle in needles) and (expressions is None or expressions.search(text) is None):
+    if needles.isdisjoint(_present(text)) and (expressions is None or expressions.search(text) is None):
         return False
     combined = _any_of(patterns)
     if combined is not None:
@@ -168,43 +167,50 @@ def _compile(words: list[str], where: str) -> tuple[re.Pattern[str], ...]:
                 out.append(re.compile(word[3:], re.IGNORECASE))
             except re.error as exc:
                 raise ValueError(f"{where}: bad regular expression {word!r}: {exc}") from exc
-        elif word.isascii():
+            continue  # an expression: no one word it needs
+        if word.isascii():
             # word boundaries only where the word itself starts / ends with a word character;
             # an English word ending in a letter also matches its regular inflections
             # ("radiator" -> "radiators", "leak" -> "leaked", "leaking")
             left = r"\b" if re.match(r"\w", word) else ""
             right = r"(?:s|es|d|ed|ing)?\b" if re.search(r"[A-Za-z]$", word) else (r"\b" if re.search(r"\w$", word) else "")
             out.append(re.compile(left + re.escape(word) + right, re.IGNORECASE))
-            _WORD_OF[out[-1]] = word.casefold()
         else:
             out.append(re.compile(re.escape(word)))
-            _WORD_OF[out[-1]] = word.casefold()
+        _WORD_OF[out[-1]] = word.casefold()  # a word pattern: what it looks for is the word itself
+        if word.casefold() not in _ALL_WORDS:
+            _ALL_WORDS.add(word.casefold())
+            _present.cache_clear()  # texts seen before were checked without it
     return tuple(out)
 
 
-# The word each compiled word pattern was made from, case-folded (``re:`` patterns have none).
+# The word each compiled word pattern was made from, case-folded (``re:`` patterns have none), and
+# all of them (a word is added before any text is classified with it: ``_present`` reads them all).
 _WORD_OF: dict[re.Pattern[str], str] = {}
+_ALL_WORDS: set[str] = set()
+
+
+@lru_cache(maxsize=64)
+def _present(text: str) -> frozenset[str]:
+    """Which of all the taxonomies' words occur in ``text`` (case-folded): one pass over the words per
+    text, so each rule's check is a set intersection instead of a loop over its words."""
+    folded = text.casefold()
+    return frozenset(word for word in _ALL_WORDS if word in folded)
 
 
 @lru_cache(maxsize=4096)
-def _split(patterns: tuple[re.Pattern[str], ...]) -> tuple[tuple[str, ...], re.Pattern[str] | None]:
+def _split(patterns: tuple[re.Pattern[str], ...]) -> tuple[frozenset[str], re.Pattern[str] | None]:
     """``patterns`` as the words they look for and one expression of the ``re:`` ones (None if none).
 
     A word pattern matches only where its word occurs, case-insensitively: a text whose
     case-folded form contains none of the words, and that no expression matches, cannot
     match (boundaries, inflections and negations are checked after, by the patterns).
     """
-    words = tuple(dict.fromkeys(w for p in patterns if (w := _WORD_OF.get(p)) is not None))
+    words = frozenset(w for p in patterns if (w := _WORD_OF.get(p)) is not None)
     expressions = tuple(p for p in patterns if p not in _WORD_OF)
     if not expressions:
         return words, None
     return words, _any_of(expressions) or re.compile("|".join(f"(?:{p.pattern})" for p in expressions))
-
-
-@lru_cache(maxsize=64)
-def _folded(text: str) -> str:
-    """``text`` case-folded once per classification (every rule asks)."""
-    return text.casefold()
 
 
 @lru_cache(maxsize=4096)
