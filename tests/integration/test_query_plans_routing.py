@@ -145,6 +145,8 @@ async def test_due_timers_are_a_range_of_due_at(db):
 
 async def test_recent_reports_are_read_by_owner_by_building_and_pruned_by_age(db):
     since = NOW - timedelta(days=30)
+    await assert_indexed(db.recent_reports, q.reports_of_customers(["cust-3", "cust-4", "cust-9"]),
+                         index=name_of("recent_reports", ["customer_id", "kind", "opened_at"]))
     await assert_indexed(db.recent_reports, q.reports_of_customer("cust-3", "complaint", since),
                          index=name_of("recent_reports", ["customer_id", "kind", "opened_at"]))
     await assert_indexed(db.recent_reports, q.reports_in_building("P1", "B2", "leak", "repair", since),

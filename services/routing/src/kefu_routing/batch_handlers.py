@@ -58,7 +58,14 @@ from kefu_kit.batches import Batch, Item, for_each_key
 from . import reactions
 from .batch_defects import batch_key, signal_batch_defects
 from .context import Routing
-from .opening import building_group_key, deadline_timers, detect_groups, needs_group_check, new_case
+from .opening import (
+    building_group_key,
+    deadline_timers,
+    detect_groups,
+    needs_group_check,
+    new_case,
+    read_for_opening,
+)
 
 Clock = Callable[[], datetime]
 
@@ -81,12 +88,14 @@ class BatchHandlers:
         if new:
             await r.cases.mark_opened(min(e.occurred_at for e in new))
 
-        async def decide(event: CaseOpened) -> tuple[dict[str, Any], list[Any]]:
-            return await new_case(event, r, self.now())
-
         firsts: dict[str, CaseOpened] = {}
         for event in new:  # a redelivered copy in the same batch opens nothing more
             firsts.setdefault(event.case_id, event)
+        reads = await read_for_opening(list(firsts.values()), r)
+
+        async def decide(event: CaseOpened) -> tuple[dict[str, Any], list[Any]]:
+            return await new_case(event, r, self.now(), reads)
+
         decided = await for_each_key(list(firsts.values()), lambda e: e.case_id, decide, concurrency=self.concurrency)
         # the oldest-case mark was lowered above, before any of them exists (``CaseRepository.create``)
         created = {state["_id"]: state for state, _ in await r.cases.create_many(decided)}

@@ -10,6 +10,7 @@ instead: ``batch_defects``).
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -65,8 +66,31 @@ def needs_group_check(case: dict[str, Any], r: Routing) -> bool:
             and counts_for_group(case_ref(case), r.group_rule))
 
 
-async def new_case(event: CaseOpened, r: Routing, now: datetime) -> tuple[dict[str, Any], list[Any]]:
-    """The case ``event`` opens and the events its opening owes, decided (reads only: nothing stored yet)."""
+@dataclass(frozen=True)
+class OpeningReads:
+    """What deciding new complaints reads (is the caller a VIP, their recent reports), read once for a batch.
+
+    One case at a time these were two store round trips per complaint; ``read_for_opening``
+    reads them for all of a batch's callers in one query per collection.
+    """
+
+    vips: frozenset[str]
+    reports: dict[str, list[dict[str, Any]]]  # customer -> their recent reports (any kind, any age kept)
+
+
+async def read_for_opening(events: list[CaseOpened], r: Routing) -> OpeningReads:
+    callers = sorted({e.customer_id for e in events if e.kind.value == "complaint"})
+    if not callers:
+        return OpeningReads(frozenset(), {})
+    return OpeningReads(await r.vips.vips_among(callers), await r.reports.of_customers(callers))
+
+
+async def new_case(event: CaseOpened, r: Routing, now: datetime,
+                   reads: OpeningReads | None = None) -> tuple[dict[str, Any], list[Any]]:
+    """The case ``event`` opens and the events its opening owes, decided (reads only: nothing stored yet).
+
+    ``reads``: the batch's prefetched reads (``read_for_opening``); without them, read for this case alone.
+    """
     kind = event.kind.value
     text = "\n".join(p for p in (event.subject, event.body) if p)
     warranty = None
@@ -81,8 +105,12 @@ async def new_case(event: CaseOpened, r: Routing, now: datetime) -> tuple[dict[s
                                       warranty["under_warranty"] if warranty else None)
     level, reason = 0, None
     if kind == "complaint":
-        level, reason = initial_level(event.urgent_flags, await r.vips.is_vip(event.customer_id), r.complaints)
-        earlier = await r.reports.of_customer(event.customer_id, ["complaint"], event.occurred_at - r.repeat_window)
+        vip = event.customer_id in reads.vips if reads else await r.vips.is_vip(event.customer_id)
+        level, reason = initial_level(event.urgent_flags, vip, r.complaints)
+        since = event.occurred_at - r.repeat_window
+        earlier = ([c for c in reads.reports.get(event.customer_id, []) if c["kind"] == "complaint"
+                    and c["opened_at"] >= since] if reads
+                   else await r.reports.of_customer(event.customer_id, ["complaint"], since))
         if is_repeat([c["opened_at"] for c in earlier if c["_id"] != event.case_id], event.occurred_at,
                      r.repeat_window):
             repeated = escalate(level, "repeat_complaint", r.complaints)

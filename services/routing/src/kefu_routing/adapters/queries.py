@@ -126,6 +126,12 @@ def reports_of_customer(customer_id: str, kind: str, since: datetime) -> dict[st
     return {"customer_id": customer_id, "kind": kind, "opened_at": {"$gte": since}}
 
 
+def reports_of_customers(customer_ids: list[str]) -> dict[str, Any]:
+    """The recent reports of a batch's callers, in one read (the collection holds only recent ones):
+    ``$in`` on the leading field of the customer index; kind and window are applied per case in code."""
+    return {"customer_id": {"$in": customer_ids}}
+
+
 def reports_in_building(project: str, building: str, category: str, kind: str, since: datetime) -> dict[str, Any]:
     return {"project": project, "building": building, "category": category, "kind": kind,
             "opened_at": {"$gte": since}}

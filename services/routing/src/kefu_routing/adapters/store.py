@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from kefu_kit import find_in, insert_new, insert_once
+from kefu_kit.mongo import chunks
 from kefu_kit.aggregates import AggregateStore, Change, Publish
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
@@ -134,6 +135,14 @@ class RecentReports:
             found += await self.reports.find(q.reports_of_customer(customer_id, kind, since)).to_list()
         return found
 
+    async def of_customers(self, customer_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+        """Every recent report of each of ``customer_ids`` (a batch's callers), in queries of ``IN_CHUNK``."""
+        found: dict[str, list[dict[str, Any]]] = {}
+        for part in chunks(sorted(set(customer_ids))):
+            for doc in await self.reports.find(q.reports_of_customers(list(part))).to_list():
+                found.setdefault(doc["customer_id"], []).append(doc)
+        return found
+
     async def in_building(
         self, project: str, building: str, category: str, kinds: list[str], since: datetime
     ) -> list[dict[str, Any]]:
@@ -228,6 +237,10 @@ class VipStore:
         doc = {"_id": customer_id, "vip": vip, "tier": tier, "event_id": event_id, "at": at}
         if not await insert_once(self.vips, doc):
             await self.vips.replace_one(q.vip_not_newer_than(customer_id, at), doc)
+
+    async def vips_among(self, customer_ids: list[str]) -> frozenset[str]:
+        """Which of ``customer_ids`` are VIP owners (a batch's callers, in one read)."""
+        return frozenset(doc["_id"] for doc in await find_in(self.vips, "_id", customer_ids) if doc["vip"])
 
     async def is_vip(self, customer_id: str) -> bool:
         doc = await self.vips.find_one(q.vip(customer_id))
