@@ -32,15 +32,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from kefu_contracts import TOPICS, Event
+from kefu_contracts import Event
 from pymongo import ASCENDING, ReplaceOne
 from pymongo.asynchronous.database import AsyncDatabase
 
+from . import outbox as owed
 from . import revisions
-from .logging import get_logger
 from .mongo import chunks, find_in, in_filter, insert_new, insert_once
-
-log = get_logger(__name__)
 
 Publish = Callable[[Event], Awaitable[None]]
 
@@ -62,10 +60,6 @@ class Change:
 
 
 ChangeFn = Callable[[dict[str, Any]], "Change | None"]
-
-
-def _event_from_doc(doc: dict[str, Any]) -> Event:
-    return TOPICS[doc["topic"]].model.model_validate(doc["event"])
 
 
 # Every filter the store sends, from these functions: tests/integration/test_query_plans_aggregates.py
@@ -258,7 +252,7 @@ class AggregateStore:
 
     def _outbox_entry(self, rev_id: str, token: str, events: list[Event], now: datetime) -> dict[str, Any]:
         return {"_id": f"{rev_id}|{token}", "revision": rev_id, "token": token, "at": now,
-                "events": [{"topic": _topic_of(e), "event": e.model_dump(mode="json")} for e in events]}
+                "events": [owed.encode(e) for e in events]}
 
     async def _drop_outbox(self, entry_ids: list[str]) -> None:
         for part in chunks(entry_ids):
@@ -343,17 +337,21 @@ class AggregateStore:
         if not self._indexed:
             await self.ensure_indexes()
         cutoff = datetime.now(timezone.utc) - older_than
-        published = 0
-        for entry in await self.outbox.find(due_outbox_filter(cutoff)).to_list():
+
+        async def due() -> list[dict[str, Any]]:
+            return await self.outbox.find(due_outbox_filter(cutoff)).to_list()
+
+        async def events_of(entry: dict[str, Any]) -> list[Event]:
+            """The entry's events if its claim won (the revision repeats its token), else none."""
             revision = await self.revisions.find_one(by_id(entry["revision"]))
-            if revision is not None and revision["token"] == entry["token"]:
-                for doc in entry["events"]:
-                    await self._publish(_event_from_doc(doc))
-                    published += 1
+            if revision is None or revision["token"] != entry["token"]:
+                return []
+            return [owed.decode(doc) for doc in entry["events"]]
+
+        async def settle(entry: dict[str, Any]) -> None:
             await self.outbox.delete_one(by_id(entry["_id"]))
-        if published:
-            log.warning("outbox relay published events of an interrupted change", events=published)
-        return published
+
+        return await owed.relay(self.outbox.name, due, events_of, settle, self._publish, since=lambda e: e["at"])
 
     async def history(self, agg_id: str) -> list[dict[str, Any]]:
         """Every revision of an aggregate, oldest first (the audit trail), each with its whole state.
@@ -393,9 +391,3 @@ class AggregateStore:
                               "change": doc.get("diff"), "state": state})  # apply made it afresh
         return trail
 
-
-def _topic_of(event: Event) -> str:
-    for name, spec in TOPICS.items():
-        if type(event) is spec.model:
-            return name
-    raise KeyError(f"{type(event).__name__} is not a contract event")
