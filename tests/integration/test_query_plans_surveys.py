@@ -56,7 +56,7 @@ from kefu_surveys.adapters.store import (
 )
 from kefu_surveys.api import build_router
 from kefu_surveys.context import Surveys
-from kefu_surveys.events import survey_due
+from kefu_surveys.events import survey_answered, survey_due
 from kefu_surveys.settings import Settings
 from pymongo import ASCENDING
 from support import auth
@@ -201,6 +201,30 @@ async def test_a_step_whose_writer_died_is_relayed_once_and_campaign_counts_coun
     one = entries[0][0]["survey_id"]
     await answers.record(r, one, {"csat": 4, "nps": 9}, "agent:a", "agent", T0)
     assert (await campaigns.progress(r, created))["answered"] == 1
+
+
+async def test_claims_a_writer_left_unsent_are_relayed_once_from_their_stored_shape(mongo, namespace):
+    """The legacy outbox and the answers hold claims that carry their event: one of an earlier version,
+    stored as it was, and an answer whose writer died before its publish each go out once, then are marked."""
+    published: list[Event] = []
+    r = context(mongo, namespace, published)
+    db = r.surveys.surveys.database
+    await ensure_indexes(db)
+    await known_case(r, 1)
+    await return_visits.repair_completed(repaired(1), r, T0)
+    (survey,) = await r.surveys.surveys.find({}).to_list()
+    due = survey_due(survey, 1, "sms", T0, T0 + DAY, T0)
+    await db.outbox.insert_one({"_id": due.event_id, "topic": "survey.due", "event": due.model_dump(mode="json"),
+                                "send_at": T0, "sent": False})
+    answered = survey_answered(survey, "C1", {"csat": 4, "nps": 9}, T0)
+    assert await r.answers.claim(survey["_id"], answered, T0, survey_id=survey["_id"], month="2026-03")
+    assert await r.outbox.relay(T0 - timedelta(minutes=1)) == 0  # not yet due: its writer may be publishing
+    assert await r.outbox.relay(T0 + timedelta(minutes=5)) == 1
+    assert await r.answers.relay(T0 + timedelta(minutes=5)) == 1
+    assert published == [due, answered]
+    assert await r.outbox.relay(T0 + DAY) == 0 and await r.answers.relay(T0 + DAY) == 0
+    assert (await db.outbox.find_one(by_id(due.event_id)))["sent"]
+    assert (await db.answers.find_one(by_id(survey["_id"])))["sent"]
 
 
 async def test_the_list_filters_and_pages_in_the_store(mongo, namespace):

@@ -28,16 +28,14 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from kefu_contracts import TOPICS, Event
-from kefu_kit import get_logger, insert_once
+from kefu_contracts import Event
+from kefu_kit import insert_new, insert_once, outbox
 from kefu_kit.aggregates import AggregateStore
 from kefu_kit.pages import FACETS, facet, facets_of, keyset_page, page_index
 from pymongo import ASCENDING, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError
 
-log = get_logger(__name__)
 Publish = Callable[[Event], Awaitable[None]]
 CONTACT_FIELDS = ("name", "phone", "email", "wechat_openid")
 
@@ -159,17 +157,6 @@ def owners_filter(campaign_id: str, start: int, end: int) -> dict[str, Any]:
     return {"campaign_id": campaign_id, "idx": {"$gte": start, "$lt": end}}
 
 
-async def insert_many_once(collection: AsyncCollection[dict[str, Any]], docs: list[dict[str, Any]]) -> None:
-    """Insert every document that is not there yet (duplicates are earlier runs of the same effect)."""
-    if not docs:
-        return
-    try:
-        await collection.insert_many(docs, ordered=False)
-    except BulkWriteError as exc:
-        if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):
-            raise
-
-
 def links_expired_before(cutoff: datetime) -> dict[str, Any]:
     return {"expires_at": {"$lt": cutoff}}
 
@@ -178,16 +165,13 @@ def uses_before(cutoff: datetime) -> dict[str, Any]:
     return {"at": {"$lt": cutoff}}
 
 
-def event_from(doc: dict[str, Any]) -> Event:
-    return TOPICS[doc["topic"]].model.model_validate(doc["event"])
-
-
-def topic_of(event: Event) -> str:
-    return next(name for name, spec in TOPICS.items() if type(event) is spec.model)
-
-
 class Outbox:
-    """Claims that carry the event they owe: insert once, publish, mark sent; relay what a dead writer left."""
+    """Claims that carry the event they owe: insert once, publish, mark sent; relay what a dead writer left.
+
+    The claim is its own outbox entry (``kefu_kit.outbox`` encoding, plus ``send_at`` and ``sent``):
+    one insert both takes the effect and records what it owes. Marked, not deleted: an answer's
+    claim is also the answer (``AnswerStore``), and a claim must stay to refuse a second one.
+    """
 
     def __init__(self, collection: AsyncCollection[dict[str, Any]], publish: Publish) -> None:
         self.collection = collection
@@ -195,8 +179,7 @@ class Outbox:
 
     @staticmethod
     def entry(claim_id: str, event: Event, send_at: datetime, **fields: Any) -> dict[str, Any]:
-        return {"_id": claim_id, "topic": topic_of(event), "event": event.model_dump(mode="json"),
-                "send_at": send_at, "sent": False, **fields}
+        return {"_id": claim_id, **outbox.encode(event), "send_at": send_at, "sent": False, **fields}
 
     async def claim(self, claim_id: str, event: Event, send_at: datetime, **fields: Any) -> bool:
         """True for the one writer that claimed it (it must then ``send``); False when claimed before."""
@@ -204,17 +187,25 @@ class Outbox:
 
     async def send(self, claim_id: str, event: Event) -> None:
         await self._publish(event)
+        await self._mark_sent(claim_id)
+
+    async def _mark_sent(self, claim_id: str) -> None:
         await self.collection.update_one(by_id(claim_id), {"$set": {"sent": True}})
 
     async def relay(self, before: datetime) -> int:
         """Publish claimed events still unsent after their send time (their writer died)."""
-        pending = await self.collection.find(legacy_unsent_filter(before)).to_list()
-        for doc in pending:
-            await self.send(doc["_id"], event_from(doc))
-        if pending:
-            log.warning("relayed events a writer left unsent", collection=self.collection.name, events=len(pending),
-                        oldest=str(min(d["send_at"] for d in pending)))
-        return len(pending)
+
+        async def due() -> list[dict[str, Any]]:
+            return await self.collection.find(legacy_unsent_filter(before)).to_list()
+
+        async def events_of(claim: dict[str, Any]) -> list[Event]:
+            return [outbox.decode(claim)]
+
+        async def settle(claim: dict[str, Any]) -> None:
+            await self._mark_sent(claim["_id"])
+
+        return await outbox.relay(self.collection.name, due, events_of, settle, self._publish,
+                                  since=lambda claim: claim["send_at"])
 
 
 def listed(survey: dict[str, Any]) -> dict[str, Any]:
@@ -234,7 +225,7 @@ class SurveyStore:
 
     async def add_many(self, surveys: list[dict[str, Any]]) -> None:
         await self._bound(surveys)
-        await insert_many_once(self.surveys, [listed(s) for s in surveys])
+        await insert_new(self.surveys, [listed(s) for s in surveys])
 
     async def _bound(self, surveys: list[dict[str, Any]]) -> None:
         """Before the insert: a list never starts after a stored survey (an earlier bound only costs a query)."""
@@ -325,14 +316,20 @@ class DueOutbox:
         await self.mark_sent([{**entry, "survey_id": survey_id}])
 
     async def relay(self, before: datetime) -> int:
-        """Publish owed events still unsent after their send time (their writer died)."""
-        pending = await self.surveys.unsent(before)
-        for doc in pending:
-            await self.send(doc["_id"], doc["outbox"], event_from(doc["outbox"]))
-        if pending:
-            log.warning("relayed survey.due events a writer left unsent", events=len(pending),
-                        oldest=str(min(d["outbox"]["send_at"] for d in pending)))
-        return len(pending) + (await self.legacy.relay(before) if self.legacy else 0)
+        """Publish owed events still unsent after their send time (their writer died); then the legacy outbox's."""
+
+        async def due() -> list[dict[str, Any]]:
+            return await self.surveys.unsent(before)
+
+        async def events_of(survey: dict[str, Any]) -> list[Event]:
+            return [outbox.decode(survey["outbox"])]
+
+        async def settle(survey: dict[str, Any]) -> None:
+            await self.mark_sent([{**survey["outbox"], "survey_id": survey["_id"]}])
+
+        relayed = await outbox.relay("surveys.outbox", due, events_of, settle, self._publish,
+                                     since=lambda survey: survey["outbox"]["send_at"])
+        return relayed + (await self.legacy.relay(before) if self.legacy else 0)
 
 
 class CampaignCounts:
@@ -449,7 +446,7 @@ class CampaignStore(AggregateStore):
         return await self.snapshots.find(project_filter(project)).to_list()
 
     async def add_owners(self, owners: list[dict[str, Any]]) -> None:
-        await insert_many_once(self.owners, owners)
+        await insert_new(self.owners, owners)
 
     async def owners_between(self, campaign_id: str, start: int, end: int) -> list[dict[str, Any]]:
         cursor = self.owners.find(owners_filter(campaign_id, start, end))
