@@ -16,7 +16,8 @@ _WHERE = {
     "subscriber_options": "kafka",
     "configure_logging": "logging", "get_logger": "logging",
     "mask_text": "masking", "mask_value": "masking",
-    "insert_once": "mongo", "insert_new": "mongo", "make_client": "mongo", "find_in": "mongo",
+    "insert_once": "mongo", "insert_new": "mongo", "insert_each": "mongo", "upsert_each": "mongo",
+    "make_client": "mongo", "find_in": "mongo",
     "Batch": "batches", "BatchConsumer": "batches", "EventPublisher": "batches", "Item": "batches",
     "subscribe_batches": "batches",
     "ServiceKit": "service", "run": "service",
@@ -40,6 +41,6 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, eagerly
     from .logging import configure_logging, get_logger
     from .masking import mask_text, mask_value
     from .batches import Batch, BatchConsumer, EventPublisher, Item, subscribe_batches
-    from .mongo import find_in, insert_new, insert_once, make_client
+    from .mongo import find_in, insert_each, insert_new, insert_once, make_client, upsert_each
     from .service import ServiceKit, run
     from .settings import ServiceSettings

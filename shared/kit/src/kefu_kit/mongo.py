@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from pymongo import AsyncMongoClient
+from pymongo import AsyncMongoClient, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
@@ -48,23 +48,59 @@ async def insert_once(collection: AsyncCollection[dict[str, Any]], document: dic
     return True
 
 
-async def insert_new(collection: AsyncCollection[dict[str, Any]], documents: list[dict[str, Any]]) -> set[Any]:
-    """Insert ``documents`` in one unordered bulk write; return the ``_id`` of those that existed already.
+def _taken(exc: BulkWriteError) -> set[int]:
+    """The indexes of a bulk write's operations refused for a duplicate key; any other error re-raised.
+
+    The kit's one reading of a bulk write's errors (``insert_each``, ``upsert_each``).
+    """
+    details = exc.details or {}
+    errors = details.get("writeErrors") or []
+    if details.get("writeConcernErrors") or any(e.get("code") != DUPLICATE_KEY for e in errors):
+        raise exc
+    return {e["index"] for e in errors}
+
+
+async def insert_each(collection: AsyncCollection[dict[str, Any]], documents: list[dict[str, Any]]) -> list[bool]:
+    """Insert ``documents`` in one unordered bulk write; for each, in order, whether this call inserted it.
 
     ``insert_once`` for a batch: a duplicate key is a redelivery (or a concurrent
-    writer that got there first), never an error; any other write error raises.
+    writer that got there first, or an earlier document of the same batch), never an
+    error; any other write error raises.
     """
     if not documents:
-        return set()
+        return []
     try:
         await collection.insert_many(documents, ordered=False)
     except BulkWriteError as exc:
-        details = exc.details or {}
-        errors = details.get("writeErrors") or []
-        others = [e for e in errors if e.get("code") != DUPLICATE_KEY]
-        if others or details.get("writeConcernErrors"):
-            raise
-        return {documents[e["index"]]["_id"] for e in errors}
+        existed = _taken(exc)
+        return [i not in existed for i in range(len(documents))]
+    return [True] * len(documents)
+
+
+async def insert_new(collection: AsyncCollection[dict[str, Any]], documents: list[dict[str, Any]]) -> set[Any]:
+    """Insert ``documents`` in one unordered bulk write; return the ``_id`` of those that existed already.
+
+    ``insert_each`` for callers that look the existing ones up by id.
+    """
+    inserted = await insert_each(collection, documents)
+    return {doc["_id"] for doc, new in zip(documents, inserted) if not new}
+
+
+async def upsert_each(collection: AsyncCollection[dict[str, Any]], updates: list[UpdateOne]) -> set[int]:
+    """Apply ``updates`` (upserts among them) in one unordered bulk write; the indexes of those whose key was taken.
+
+    An upsert whose filter matches nothing inserts; when a document with its ``_id``
+    (or another unique key) exists but does not match the filter, or a concurrent
+    upsert inserted it first, the server refuses it with a duplicate key (11000). That
+    means "it exists, not as this update expected", never an error: the caller decides
+    (leave it alone, or update it after all). Any other write error raises.
+    """
+    if not updates:
+        return set()
+    try:
+        await collection.bulk_write(updates, ordered=False)
+    except BulkWriteError as exc:
+        return _taken(exc)
     return set()
 
 

@@ -29,7 +29,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from kefu_kit import get_logger, insert_new, insert_once
+from kefu_kit import get_logger, insert_new, insert_once, upsert_each
 from kefu_kit.aggregates import ConcurrentChange
 from kefu_kit.backoff import retry
 from kefu_kit.mongo import DUPLICATE_KEY
@@ -169,6 +169,8 @@ class KeyClaims:
         try:
             await self.claims.insert_many([{"_id": k, "by": holder, "at": now} for k in wanted], ordered=True)
         except BulkWriteError as exc:
+            # not the kit's insert_new: here a duplicate is another writer holding the key (a conflict, not
+            # "done already"), and an ordered insert's errors say which keys before it became ours
             errors = (exc.details or {}).get("writeErrors") or []
             first = min((e["index"] for e in errors), default=len(wanted))
             await self._release(wanted[:first], holder)  # ordered: the ones before the first error are ours
@@ -410,13 +412,7 @@ class ProblemIndex:
             if state.open:
                 update["$setOnInsert"] = {"opened_at": state.at, "last_contact_at": state.at, "recent": []}
             updates.append(UpdateOne(problem_of_case(state.problem_key, state.case_id), update, upsert=state.open))
-        try:
-            await self.problems.bulk_write(updates, ordered=False)
-        except BulkWriteError as exc:  # an upsert whose key another case holds: that case's problem, left alone
-            details = exc.details or {}
-            if details.get("writeConcernErrors") or any(e.get("code") != DUPLICATE_KEY
-                                                        for e in details.get("writeErrors") or []):
-                raise
+        await upsert_each(self.problems, updates)  # a key found taken: another case's problem, left alone
 
     async def prune(self, now: datetime, window: timedelta, closed_grace: timedelta) -> int:
         """Drop problems no contact can follow up any more; returns how many."""

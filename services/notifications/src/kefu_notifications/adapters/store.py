@@ -9,7 +9,11 @@
   records (``GET /notifications?recipient=...&channel=inbox``).
 * ``schedules``: the durable outbox, one small document per attempt that is due
   (``<message>|<n>``), carrying a copy of what the provider needs; deleted when
-  settled, so the delivery loop only ever scans pending work.
+  settled, so the delivery loop only ever scans pending work. Not the kit's outbox
+  (``kefu_kit.outbox``, events owed to the broker, relayed by publishing them again): an entry
+  here is a delivery owed to a provider, sent by whichever instance claims the attempt (with
+  a lease, an outcome, and the provider back-off of ``domain.retry``), which a repeat would
+  send to a phone twice, not to a consumer that drops repeats.
 * ``attempts``: the claims (``<message>|<n>``): whoever inserts one sends that attempt. Kept: they
   are the idempotency keys (read by ``_id`` only), so a redelivered event never re-sends.
 * ``outcomes``: the result of each attempt (``<message>|<n>``); the status is derived from them.
@@ -23,10 +27,9 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from kefu_kit import insert_new, insert_once
+from kefu_kit import insert_each, insert_new, insert_once
 from kefu_kit.pages import FACETS, facet, facets_of, keyset_page, page_index
 from pymongo import ASCENDING, DESCENDING
-from pymongo.errors import BulkWriteError
 from pymongo.asynchronous.database import AsyncDatabase
 
 from ..domain.keys import attempt_id
@@ -34,7 +37,6 @@ from ..domain.messages import Message, Notice
 from ..domain.recipients import Preference
 from ..domain.status import derive_status
 
-DUPLICATE_KEY = 11000
 LIST_FIELDS = ("recipient", "case_id", "channel", "status")  # what GET /notifications filters on
 LIST_KEY = "created_at"  # newest first
 LIST_WINDOW = timedelta(minutes=5)  # the first window a page reads back from now (kefu_kit.pages)
@@ -161,17 +163,7 @@ class NotificationStore:
 
     async def add_messages(self, messages: list[dict[str, Any]]) -> list[bool]:
         """Insert each message once, in one round trip; False for those that exist (a redelivered event)."""
-        if not messages:
-            return []
-        try:
-            await self.messages.insert_many(messages, ordered=False)
-        except BulkWriteError as exc:
-            errors = exc.details.get("writeErrors", [])
-            if any(e.get("code") != DUPLICATE_KEY for e in errors):
-                raise
-            existing = {e["index"] for e in errors}
-            return [i not in existing for i in range(len(messages))]
-        return [True] * len(messages)
+        return await insert_each(self.messages, messages)
 
     async def ever_attempted(self, message_id: str) -> bool:
         return await self.attempts.find_one(by_id(attempt_id(message_id, 1))) is not None
