@@ -86,3 +86,40 @@ DEPARTMENTS = ["engineering", "finance"]
 def test_parse_roster_refuses(rosters: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         parse_roster({"departments": rosters}, DEPARTMENTS)
+
+
+def test_a_recount_waits_longer_the_longer_the_last_one_took() -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from kefu_routing.context import RECOUNT_SHARE, Workload
+
+    w, t0, refresh = Workload(), datetime(2026, 12, 1, tzinfo=timezone.utc), timedelta(seconds=30)
+    assert w.stale("engineering", t0, refresh)
+    w.counted_at["engineering"], w.cost_s["engineering"] = t0, 0.01  # cheap: the fixed interval rules
+    assert not w.stale("engineering", t0 + timedelta(seconds=29), refresh)
+    assert w.stale("engineering", t0 + timedelta(seconds=31), refresh)
+    w.cost_s["engineering"] = 2.0  # a big backlog: at most 1/RECOUNT_SHARE of the time on recounts
+    assert not w.stale("engineering", t0 + timedelta(seconds=2.0 * RECOUNT_SHARE - 1), refresh)
+    assert w.stale("engineering", t0 + timedelta(seconds=2.0 * RECOUNT_SHARE + 1), refresh)
+
+
+async def test_cases_decided_at_once_recount_a_department_once() -> None:
+    import asyncio
+    from datetime import datetime, timedelta, timezone
+    from types import SimpleNamespace
+
+    from kefu_routing.context import Routing, Workload
+
+    recounts = []
+
+    class Cases:
+        async def open_counts(self, department: str) -> dict[str, int]:
+            recounts.append(department)
+            await asyncio.sleep(0.01)
+            return {}
+
+    r = SimpleNamespace(workload=Workload(), workload_refresh=timedelta(seconds=30), cases=Cases())
+    now = datetime(2026, 12, 1, tzinfo=timezone.utc)
+    chosen = await asyncio.gather(*(Routing.assignee_for(r, "engineering", now) for _ in range(20)))
+    assert recounts == ["engineering"]
+    assert len(chosen) == 20 and all(chosen)

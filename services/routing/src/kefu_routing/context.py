@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -20,6 +22,8 @@ from .domain.workload import choose_assignee, default_roster
 if TYPE_CHECKING:
     from .parking import Parking
 
+RECOUNT_SHARE = 50  # a department's recount waits at least 50 times as long as the last one took
+
 
 @dataclass
 class Workload:
@@ -34,6 +38,25 @@ class Workload:
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     last: dict[str, str] = field(default_factory=dict)
     counted_at: dict[str, datetime] = field(default_factory=dict)
+    cost_s: dict[str, float] = field(default_factory=dict)  # how long the department's last recount took
+    _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+
+    def stale(self, department: str, now: datetime, refresh: timedelta) -> bool:
+        """Due for a recount: never counted, or counted longer ago than ``refresh`` and than
+        ``RECOUNT_SHARE`` times the last recount's own duration.
+
+        The recount reads the department's open backlog; when that is large (a burst nobody has
+        worked off yet) a fixed interval would spend ever more of the store on it, so the interval
+        stretches with the recount's cost: recounting takes at most 1/RECOUNT_SHARE of the time.
+        """
+        counted = self.counted_at.get(department)
+        if counted is None:
+            return True
+        return now - counted > max(refresh, timedelta(seconds=self.cost_s.get(department, 0.0) * RECOUNT_SHARE))
+
+    def lock(self, department: str) -> asyncio.Lock:
+        """One recount of a department at a time: a batch's cases are decided at once and would all recount."""
+        return self._locks.setdefault(department, asyncio.Lock())
 
     def pick(self, department: str) -> str | None:
         people = self.roster.get(department, ())
@@ -84,8 +107,11 @@ class Routing:
         return self.calendar_gaps.seen(due, case_id)
 
     async def assignee_for(self, department: str, now: datetime) -> str | None:
-        counted = self.workload.counted_at.get(department)
-        if counted is None or now - counted > self.workload_refresh:
-            self.workload.counts[department] = await self.cases.open_counts(department)
-            self.workload.counted_at[department] = now
-        return self.workload.pick(department)
+        w = self.workload
+        if w.stale(department, now, self.workload_refresh):
+            async with w.lock(department):
+                if w.stale(department, now, self.workload_refresh):  # not recounted while this one waited
+                    started = time.monotonic()
+                    w.counts[department] = await self.cases.open_counts(department)
+                    w.counted_at[department], w.cost_s[department] = now, time.monotonic() - started
+        return w.pick(department)
