@@ -125,5 +125,6 @@ async def find_in(collection: AsyncCollection[dict[str, Any]], field: str, value
     unique = list(dict.fromkeys(values))
     found: list[dict[str, Any]] = []
     for part in chunks(unique):
-        found += await collection.find(in_filter(field, part), projection).to_list()
+        query = in_filter(field, part)
+        found += await (collection.find(query) if projection is None else collection.find(query, projection)).to_list()
     return found

@@ -25,6 +25,7 @@ from typing import Any
 import bson
 from bson.codec_options import CodecOptions
 from bson.raw_bson import RawBSONDocument
+from pymongo import ReplaceOne
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 CODEC = CodecOptions(tz_aware=True)
@@ -77,6 +78,19 @@ def _as_stored(flt: dict[str, Any]) -> dict[str, Any]:
 
 def _hashable(value: Any) -> bool:
     return isinstance(value, (str, int, float, bool, type(None)))
+
+
+def _project(doc: dict[str, Any], projection: dict[str, Any] | None) -> dict[str, Any]:
+    """A top-level inclusion (``{f: 1}``, ``_id`` kept unless 0) or exclusion (``{f: 0}``) projection."""
+    if not projection:
+        return doc
+    if any(k != "_id" and "." in k for k in projection):
+        raise NotImplementedError("memstore: dotted projection paths")
+    included = {k for k, v in projection.items() if v and k != "_id"}
+    if included:
+        keep = included | ({"_id"} if projection.get("_id", 1) else set())
+        return {k: v for k, v in doc.items() if k in keep}
+    return {k: v for k, v in doc.items() if k not in projection}
 
 
 class _Cursor:
@@ -185,10 +199,19 @@ class MemoryCollection:
             raise NotImplementedError("memstore: find_one with projection or options")
         return next(self._matching(flt or {}), None)
 
-    def find(self, flt: dict[str, Any] | None = None, *args: Any, **kwargs: Any) -> _Cursor:
+    def find(self, flt: dict[str, Any] | None = None, projection: dict[str, Any] | None = None,
+             *args: Any, **kwargs: Any) -> _Cursor:
         if args or kwargs:
-            raise NotImplementedError("memstore: find with projection or options")
-        return _Cursor(list(self._matching(flt or {})))
+            raise NotImplementedError("memstore: find with options")
+        return _Cursor([_project(doc, projection) for doc in self._matching(flt or {})])
+
+    async def bulk_write(self, requests: list[Any], ordered: bool = True) -> Any:
+        """Replacements only (``AggregateStore.mutate_many``'s snapshots), applied in order."""
+        for request in requests:
+            if not isinstance(request, ReplaceOne):
+                raise NotImplementedError(f"memstore: bulk {type(request).__name__}")
+            await self.replace_one(request._filter, request._doc, upsert=bool(request._upsert))
+        return SimpleNamespace(modified_count=len(requests))
 
     async def replace_one(self, flt: dict[str, Any], doc: dict[str, Any], upsert: bool = False) -> Any:
         found = next(self._matching(flt), None)
