@@ -172,11 +172,7 @@ class AggregateStore:
             agg_id = doc["_id"].rsplit("|", 1)[0]  # changed already by another writer: the snapshot must show it
             await self._catch_up(stored[agg_id])
 
-        async def publish_in_order(events: list[Event]) -> None:
-            for event in events:
-                await self._publish(event)
-
-        await asyncio.gather(*(publish_in_order(claims[agg_id]["events"]) for agg_id in won))
+        await self._publish_each([claims[agg_id]["events"] for agg_id in won])
         await self._drop_outbox([outbox[agg_id]["_id"] for agg_id in won if agg_id in outbox])
         if lost_ids:
             existing = {doc["_id"]: doc for doc in await find_in(self.snapshots, "_id", sorted(lost_ids))}
@@ -239,16 +235,20 @@ class AggregateStore:
             agg_id = doc["_id"].rsplit("|", 1)[0]  # a later writer's snapshot may have landed before this one
             results[agg_id] = await self._catch_up(claims[agg_id]["state"])
 
-        async def publish_in_order(events: list[Event]) -> None:
-            for event in events:
-                await self._publish(event)
-
-        await asyncio.gather(*(publish_in_order(claims[agg_id]["events"]) for agg_id in won))
+        await self._publish_each([claims[agg_id]["events"] for agg_id in won])
         await self._drop_outbox([outbox[agg_id]["_id"] for agg_id in won if agg_id in outbox])
         fns = dict(changes)
         for agg_id in alone:
             results[agg_id] = await self.mutate(agg_id, fns[agg_id])
         return [results[agg_id] for agg_id in ids]
+
+    async def _publish_each(self, owed: list[list[Event]]) -> None:
+        """Each aggregate's events in their order, the aggregates at once (one wait for all their acks)."""
+        async def in_order(events: list[Event]) -> None:
+            for event in events:
+                await self._publish(event)
+
+        await asyncio.gather(*(in_order(events) for events in owed))
 
     def _outbox_entry(self, rev_id: str, token: str, events: list[Event], now: datetime) -> dict[str, Any]:
         return {"_id": f"{rev_id}|{token}", "revision": rev_id, "token": token, "at": now,

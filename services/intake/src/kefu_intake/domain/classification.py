@@ -188,6 +188,7 @@ def _compile(words: list[str], where: str) -> tuple[re.Pattern[str], ...]:
 # all of them (a word is added before any text is classified with it: ``_present`` reads them all).
 _WORD_OF: dict[re.Pattern[str], str] = {}
 _ALL_WORDS: set[str] = set()
+_ALWAYS = re.compile("")  # matches every text
 
 
 @lru_cache(maxsize=64)
@@ -210,7 +211,8 @@ def _split(patterns: tuple[re.Pattern[str], ...]) -> tuple[frozenset[str], re.Pa
     expressions = tuple(p for p in patterns if p not in _WORD_OF)
     if not expressions:
         return words, None
-    return words, _any_of(expressions) or re.compile("|".join(f"(?:{p.pattern})" for p in expressions))
+    # expressions that cannot be joined (mixed flags): the rule is always a candidate, its patterns decide
+    return words, _any_of(expressions) or _ALWAYS
 
 
 @lru_cache(maxsize=4096)
