@@ -61,7 +61,9 @@ async def test_sigkill_in_the_middle_of_a_burst_assigns_every_case_once_and_appl
     (routing,) = services("routing", KEFU_BATCH_MAX_RECORDS="40")
     db = mongo[f"{namespace}_kefu_routing"]
     start = datetime.now(timezone.utc) - timedelta(hours=1)
-    cases = [opened(i, start + timedelta(seconds=i)) for i in range(1000)]
+    # enough that both kills land before the burst is stored: routing opens a batch of cases in a few bulk
+    # commands now, and 1,000 were all stored before the second kill
+    cases = [opened(i, start + timedelta(seconds=i)) for i in range(3000)]
     early, late = cases[:100], cases[100:]
 
     # the first cases exist before their follow-ups are sent (as intake does: a follow-up is about a case it opened)
@@ -69,7 +71,7 @@ async def test_sigkill_in_the_middle_of_a_burst_assigns_every_case_once_and_appl
     await eventually(lambda: db.cases.count_documents({}), lambda n: n >= len(early), timeout=120,
                      what="the first 100 cases")
     # two follow-ups for each of the first 80 cases (one after the other, so their order matters), in the
-    # middle of 900 more new cases
+    # middle of 2,900 more new cases
     ups = {c.case_id: [followed_up(c, 2 * i, start + timedelta(minutes=30)),
                        followed_up(c, 2 * i + 1, start + timedelta(minutes=31))] for i, c in enumerate(early[:80])}
     await asyncio.gather(send(producer, topics("case.opened"), late),
