@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import time
 
 import pytest
 
 from kefu_cli.bench_report import flatness, measured, percentiles, summary, tenth_rates
+from kefu_cli.bench_system import cpu_seconds
 
 
 def test_percentiles_are_latencies_that_happened_in_a_small_run() -> None:
@@ -78,7 +81,9 @@ def test_the_json_line_keeps_the_old_keys_and_adds_the_new_ones() -> None:
               "first_tenth": 36.0, "last_tenth": 35.3}
     line = summary(calls=3000, baseline={"calls_per_s": 9800.0, "flatness": 1.01}, system=system,
                    offered_rate=None, preload=100000, store="secantusdb 0.7.0b3", stores="shared",
-                   rss_mb={"intake": {"start": 80.0, "end": 95.5}}, preload_seconds=301.26)
+                   rss_mb={"intake": {"start": 80.0, "end": 95.5}}, preload_seconds=301.26,
+                   cpu_ms_per_call={"intake": 1.25, "store_intake": 0.5},
+                   store_documents_per_call={"routing insert cases": 1.0})
     out = json.loads(line)
     assert "\n" not in line
     assert out["calls"] == 3000 and out["baseline_calls_per_s"] == 9800.0 and out["system_calls_per_s"] == 35.0
@@ -87,6 +92,8 @@ def test_the_json_line_keeps_the_old_keys_and_adds_the_new_ones() -> None:
     assert out["flatness"] == 0.98 and out["offered_rate"] is None and out["preload"] == 100000
     assert out["store"] == "secantusdb 0.7.0b3" and out["rss_mb"]["intake"]["end"] == 95.5
     assert out["preload_seconds"] == 301.3
+    assert out["cpu_ms_per_call"] == {"intake": 1.25, "store_intake": 0.5}
+    assert out["store_documents_per_call"] == {"routing insert cases": 1.0}
 
 
 def test_the_json_line_of_a_rate_run_has_its_offered_rate_and_no_baseline() -> None:
@@ -96,3 +103,17 @@ def test_the_json_line_of_a_rate_run_has_its_offered_rate_and_no_baseline() -> N
                              store="mongodb 8.0.4", stores="shared", rss_mb={}))
     assert out["offered_rate"] == 100.0
     assert out["baseline_calls_per_s"] is None and out["ratio"] is None
+
+
+def test_cpu_seconds_of_a_process_grow_with_the_work_it_does() -> None:
+    before = cpu_seconds(os.getpid())
+    end = time.process_time() + 0.2
+    while time.process_time() < end:
+        pass
+    after = cpu_seconds(os.getpid())
+    assert before is not None and after is not None
+    assert after - before >= 0.15
+
+
+def test_cpu_seconds_of_a_process_that_is_gone_is_none() -> None:
+    assert cpu_seconds(2**22 + 12345) is None

@@ -155,13 +155,19 @@ def main(argv: list[str] | None = None) -> int:
               f"{sys_['behind_s'] * 1000:.0f} ms behind schedule")
     print("rss MB (start -> end): " + ", ".join(
         f"{name} {r['start']} -> {r['end']}" for name, r in sys_["rss_mb"].items()))
+    cpu = sys_["cpu_ms_per_call"]
+    print("cpu ms per call: " + ", ".join(f"{name} {ms}" for name, ms in cpu.items()) +
+          f" (total {sum(cpu.values()):.2f}: the ceiling on N cores is N*1000/total calls/s, Kafka aside)")
+    print("store documents written per call: " + ", ".join(
+        f"{key} {n}" for key, n in sys_["store_documents_per_call"].items()))
     print("store commands per call: " + ", ".join(
         f"{name} {n}" for name, n in sys_["store_commands_per_call"].items()))
     print(f"store: {store} ({args.stores}); preload {args.preload}" +
           (f" seeded in {sys_['preload_s']:.0f}s" if args.preload else "") + "\n")
     print(summary(calls=count, baseline=base, system=sys_, offered_rate=offered, preload=args.preload,
                   store=store, stores=args.stores, rss_mb=sys_["rss_mb"], preload_seconds=sys_["preload_s"],
-                  store_commands_per_call=sys_["store_commands_per_call"]))
+                  store_commands_per_call=sys_["store_commands_per_call"], cpu_ms_per_call=cpu,
+                  store_documents_per_call=sys_["store_documents_per_call"]))
     return 0
 
 

@@ -49,7 +49,9 @@ def flatness(first: float, last: float) -> float | None:
 
 def summary(*, calls: int, baseline: dict[str, Any] | None, system: dict[str, Any], offered_rate: float | None,
             preload: int, store: str, stores: str, rss_mb: dict[str, dict[str, float]],
-            preload_seconds: float | None = None, store_commands_per_call: dict[str, float] | None = None) -> str:
+            preload_seconds: float | None = None, store_commands_per_call: dict[str, float] | None = None,
+            cpu_ms_per_call: dict[str, float] | None = None,
+            store_documents_per_call: dict[str, float] | None = None) -> str:
     """The last line of ``make bench``: one JSON object (keys of the first version kept, new ones added)."""
     base_rate = baseline["calls_per_s"] if baseline else None
     out: dict[str, Any] = {
@@ -70,6 +72,8 @@ def summary(*, calls: int, baseline: dict[str, Any] | None, system: dict[str, An
         "stores": stores,
         "rss_mb": rss_mb,
         "store_commands_per_call": store_commands_per_call,
+        "cpu_ms_per_call": cpu_ms_per_call,
+        "store_documents_per_call": store_documents_per_call,
     }
     return json.dumps(out, ensure_ascii=False)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -46,6 +47,19 @@ def rss_mb(pid: int) -> float | None:
     return None
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """CPU time a process has used so far (user + system, from /proc/<pid>/stat); None when it is gone.
+
+    Per call, this is the cost that sets the ceiling on a machine of N cores, and unlike throughput it
+    barely moves when something else runs beside the bench."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat[stat.rindex(")") + 2:].split()  # after "pid (comm) ": state is field 3, utime 14, stime 15
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class System:
     """The three services of one bench namespace."""
 
@@ -60,6 +74,9 @@ class System:
 
     def rss(self) -> dict[str, float | None]:
         return {name: rss_mb(pid) for name, pid in self.pids().items()}
+
+    def cpu(self) -> dict[str, float | None]:
+        return {name: cpu_seconds(pid) for name, pid in self.pids().items()}
 
     async def create_topics(self) -> None:
         await ensure_topics(self.env["KEFU_KAFKA_BOOTSTRAP"], self.topics.all_physical())
@@ -101,32 +118,45 @@ class System:
         bootstrap = self.env["KEFU_KAFKA_BOOTSTRAP"]
         producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all", linger_ms=2)
         await producer.start()
-        rss_start, commands_start = self.rss(), self.store_commands()
+        rss_start, cpu_start, (commands_start, docs_start) = self.rss(), self.cpu(), self.store_commands()
         try:
             sent, started = await publish(producer, self.topics(CALL_RECEIVED), items, offsets)
         finally:
             await producer.stop()
         await self._wait_notified(len(items), started)
-        rss_end, commands_end = self.rss(), self.store_commands()
+        rss_end, cpu_end, (commands_end, docs_end) = self.rss(), self.cpu(), self.store_commands()
         done_at = await self._notified_at(set(sent), started)
         result = measured(sent, done_at, started)
         result["sent_at"] = list(sent.values())  # in schedule order
         result["started"] = started
         result["rss_mb"] = {name: {"start": rss_start[name], "end": rss_end[name]} for name in rss_start}
+        result["cpu_ms_per_call"] = {
+            name: round((cpu_end[name] - cpu_start[name]) * 1000 / len(items), 3)
+            for name in cpu_start if cpu_start[name] is not None and cpu_end[name] is not None}
+        result["store_documents_per_call"] = {
+            key: round((n - docs_start.get(key, 0.0)) / len(items), 2) for key, n in sorted(docs_end.items())
+            if n > docs_start.get(key, 0.0)}
         result["store_commands_per_call"] = {
             name: round((commands_end[name] - commands_start[name]) / len(items), 2) for name in commands_start}
         return result
 
-    def store_commands(self) -> dict[str, float]:
-        """Each service's store commands so far (``kefu_store_commands_total`` on its /metrics)."""
+    def store_commands(self) -> tuple[dict[str, float], dict[str, float]]:
+        """Each service's store commands so far (``kefu_store_commands_total`` on its /metrics), and the
+        documents its writes carried per ``service command collection`` (``kefu_store_documents_total``)."""
         totals: dict[str, float] = {}
+        documents: dict[str, float] = {}
         for i, name in enumerate(SERVICES):
             with urllib.request.urlopen(f"http://127.0.0.1:{HTTP_PORT_BASE + i}/metrics", timeout=10) as r:
                 text = r.read().decode()
-            totals[name] = sum(sample.value for family in text_string_to_metric_families(text)
-                               if family.name == "kefu_store_commands" for sample in family.samples
-                               if sample.name == "kefu_store_commands_total")
-        return totals
+            totals[name] = 0.0
+            for family in text_string_to_metric_families(text):
+                for sample in family.samples:
+                    if sample.name == "kefu_store_commands_total":
+                        totals[name] += sample.value
+                    elif sample.name == "kefu_store_documents_total":
+                        key = f"{name} {sample.labels['command']} {sample.labels['collection']}"
+                        documents[key] = documents.get(key, 0.0) + sample.value
+        return totals, documents
 
     async def _wait_notified(self, count: int, started: float) -> None:
         admin = AIOKafkaAdminClient(bootstrap_servers=self.env["KEFU_KAFKA_BOOTSTRAP"])
