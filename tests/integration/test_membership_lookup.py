@@ -41,7 +41,7 @@ async def test_a_members_tier_and_balance_by_customer_id(mongo, namespace):
     club = await club_of(mongo, namespace)
     member, _ = await join(club, customer_id="C77", contact=Contact(name="钱女士", phone="13900007777"), properties=[],
                            source="application", cause=Cause("app-77", "app-77"), now=T0)
-    await club.ledger.credit(member["_id"], 120, "survey", "sv-77", T0)
+    await club.ledger.credit(member.id, 120, "survey", "sv-77", T0)
     app = FastAPI()
     install_error_handlers(app)
     app.include_router(build_router(club))
@@ -49,8 +49,8 @@ async def test_a_members_tier_and_balance_by_customer_id(mongo, namespace):
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://m",
                                  headers=auth.headers("agent")) as c:
         body = (await c.get("/customers/C77/member")).json()
-        assert (body["member_id"], body["customer_id"], body["balance"]) == (member["_id"], "C77", 120)
-        assert body["tier"] == member["tier"] and body["tier_name"] and isinstance(body["vip"], bool)
+        assert (body["member_id"], body["customer_id"], body["balance"]) == (member.id, "C77", 120)
+        assert body["tier"] == member.tier and body["tier_name"] and isinstance(body["vip"], bool)
         assert "contact" not in body
         missing = await c.get("/customers/C78/member")
         assert missing.status_code == 404 and missing.json()["code"]

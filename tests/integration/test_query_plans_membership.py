@@ -65,9 +65,9 @@ async def fill(club: Club, members: int = 12, credits: int = 9) -> tuple[str, st
     for i in range(members):
         member, _ = await join(club, customer_id=f"C{i}", contact=Contact(name="王", phone=f"1390000{i:04d}"),
                                properties=[], source="application", cause=Cause(f"app-{i}", f"app-{i}"), now=T0)
-        ids.append(member["_id"])
+        ids.append(member.id)
         for k in range(credits):
-            await club.ledger.credit(member["_id"], 100, "survey", f"sv-{i}-{k}", T0 + timedelta(minutes=k % 3))
+            await club.ledger.credit(member.id, 100, "survey", f"sv-{i}-{k}", T0 + timedelta(minutes=k % 3))
     merchant = await redeeming.add_merchant(club, {"name": "咖啡馆", "category": None, "address": None}, T0)
     offer = None
     for k in range(7):

@@ -2,7 +2,7 @@ from datetime import datetime, timezone
 
 from kefu_contracts import MemberTierChanged
 from kefu_membership.context import Cause
-from kefu_membership.domain.members import add_property, member_id_for
+from kefu_membership.domain.members import Member, Property, member_id_for
 from kefu_membership.domain.tiers import default_tier_table
 from kefu_membership.standing import retier
 
@@ -11,9 +11,10 @@ CAUSE = Cause("survey-answered-1", "call-1")
 
 
 def member(**overrides):
-    doc = {"_id": "M1", "customer_id": "C1", "properties": [{"project": "滨江花园"}], "joined_at": NOW,
+    doc = {"_id": "M1", "customer_id": "C1", "properties": [{"project": "滨江花园"}], "source": "application",
+           "joined_at": NOW,
            "tier": "regular", "vip": False, "points": 0, "points_seen": 0, "tier_history": [], "rev": 4}
-    return {**doc, **overrides}
+    return Member.from_doc({**doc, **overrides})
 
 
 def test_member_numbers_are_derived_from_the_customer():
@@ -23,10 +24,10 @@ def test_member_numbers_are_derived_from_the_customer():
 
 
 def test_a_unit_is_added_once_however_it_is_written():
-    props = [{"project": "滨江花园", "building": "3幢", "unit": "0301"}]
-    assert not add_property(props, {"project": " 滨江花园", "building": "3幢 ", "unit": "0301"})
-    assert add_property(props, {"project": "滨江花园", "building": "3幢", "unit": "0302"})
-    assert len(props) == 2
+    m = member(properties=[{"project": "滨江花园", "building": "3幢", "unit": "0301"}])
+    assert not m.add_property(Property(project=" 滨江花园", building="3幢 ", unit="0301"))
+    assert m.add_property(Property(project="滨江花园", building="3幢", unit="0302"))
+    assert len(m.properties) == 2
 
 
 def test_enough_points_raise_the_tier_and_announce_it_with_vip():
@@ -35,7 +36,7 @@ def test_enough_points_raise_the_tier_and_announce_it_with_vip():
     assert isinstance(event, MemberTierChanged)
     assert (event.tier, event.previous_tier, event.vip, event.member_id) == ("gold", "regular", True, "M1")
     assert event.causation_id == CAUSE.event_id and event.correlation_id == CAUSE.correlation_id
-    assert m["tier"] == "gold" and m["vip"] and m["points"] == 5000 and m["points_seen"] == 3
+    assert m.tier == "gold" and m.vip and m.points == 5000 and m.points_seen == 3
     again = retier(member(), default_tier_table(), (5000, 3), CAUSE, NOW)
     assert again[0].event_id == event.event_id, "the same revision of the same member: the same event id"
 
@@ -43,13 +44,13 @@ def test_enough_points_raise_the_tier_and_announce_it_with_vip():
 def test_no_change_no_event():
     m = member(points=100, points_seen=2)
     assert retier(m, default_tier_table(), (150, 3), CAUSE, NOW) == []
-    assert m["points"] == 150
+    assert m.points == 150
 
 
 def test_an_older_ledger_reading_is_ignored():
     m = member(tier="gold", vip=True, points=5000, points_seen=5)
     assert retier(m, default_tier_table(), (100, 4), CAUSE, NOW) == []  # read before the 5th entry
-    assert (m["tier"], m["points"], m["points_seen"]) == ("gold", 5000, 5)
+    assert (m.tier, m.points, m.points_seen) == ("gold", 5000, 5)
 
 
 def test_redeeming_or_expiring_points_can_lower_the_tier():

@@ -27,6 +27,7 @@ from kefu_kit import get_logger
 from kefu_kit.aggregates import Change, ChangeFn, NotFound
 
 from .context import Cause, Club, Unknown
+from .domain.members import Member
 from .domain.roster import Roster
 from .earning import credit
 
@@ -85,7 +86,7 @@ async def _mutate(club: Club, activity_id: str, change: ChangeFn) -> dict[str, A
         raise Unknown(f"no activity {activity_id}") from None
 
 
-async def _member(club: Club, member_id: str) -> dict[str, Any]:
+async def _member(club: Club, member_id: str) -> Member:
     member = await club.members.get(member_id)
     if member is None:
         raise Unknown(f"no member {member_id}")
@@ -93,7 +94,7 @@ async def _member(club: Club, member_id: str) -> dict[str, Any]:
 
 
 async def _change(club: Club, activity_id: str, member_id: str, move: str, now: datetime,
-                  member: dict[str, Any] | None = None) -> dict[str, Any]:
+                  member: Member | None = None) -> dict[str, Any]:
     def change(activity: dict[str, Any]) -> Change | None:
         roster = _roster(activity)
         moves = getattr(roster, move)(member_id)
@@ -101,7 +102,7 @@ async def _change(club: Club, activity_id: str, member_id: str, move: str, now: 
             return None
         if member is not None:
             activity["attendees"].setdefault(
-                member_id, {"customer_id": member["customer_id"], "contact": member.get("contact", {})})
+                member_id, {"customer_id": member.customer_id, "contact": member.contact.to_doc()})
         _store(activity, roster)
         return Change(activity, _moves_to_events(activity, moves, now))
 

@@ -33,6 +33,7 @@ from .bodies import (
 )
 from .context import Cause, Club, Conflict, Unknown
 from .domain.benefits import NotEligible
+from .domain.members import Property
 from .domain.roster import RosterError
 from .inputs import (
     MAX_ID,
@@ -127,11 +128,11 @@ def build_router(club: Club) -> APIRouter:
         if member is None:
             raise HTTPException(404, f"no member {member_id}")
         points, _ = await reading(club, member_id)
-        tier = club.tiers.get(member["tier"])
-        return {"member_id": member["_id"], "customer_id": member["customer_id"],
-                "contact": contact_for(who, member["contact"]), "joined_at": member["joined_at"],
-                "source": member["source"], "tier": tier.id, "tier_name": tier.name, "vip": tier.vip,
-                "balance": points, "properties": member["properties"]}
+        tier = club.tiers.get(member.tier)
+        return {"member_id": member.id, "customer_id": member.customer_id,
+                "contact": contact_for(who, member.contact).to_doc(), "joined_at": member.joined_at,
+                "source": member.source, "tier": tier.id, "tier_name": tier.name, "vip": tier.vip,
+                "balance": points, "properties": [p.to_doc() for p in member.properties]}
 
     @router.post("/members", tags=["members"], status_code=201, response_model=MemberOut, **AS_STORED,
                  responses={200: {"model": MemberOut, "description": "already a member: the units added"},
@@ -143,10 +144,11 @@ def build_router(club: Club) -> APIRouter:
             member, created = await join(
                 club, customer_id=body.customer_id,
                 contact=Contact(name=body.name, phone=body.phone, email=body.email),
-                properties=[p.model_dump() for p in body.properties], source="application", cause=cause, now=_now())
+                properties=[Property.from_doc(p.model_dump()) for p in body.properties], source="application",
+                cause=cause, now=_now())
         if not created:
             response.status_code = 200
-        return await member_view(member["_id"], who)
+        return await member_view(member.id, who)
 
     @router.get("/members/{member_id}", tags=["members"], response_model=MemberOut, **AS_STORED,
                 responses=_responses(404, 422))

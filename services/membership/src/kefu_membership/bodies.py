@@ -14,6 +14,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .domain.members import MemberContact, Property, Source
+
 
 class Open(BaseModel):
     """A body that may carry more than the fields listed (details of a ledger entry, a later field)."""
@@ -27,20 +29,15 @@ class Record(Open):
     id: str = Field(alias="_id")
 
 
-class ContactOut(Open):
+# A member's contact and units are the member record's own parts (domain/members.py): the body shows them
+# as stored, so it reuses their models (fields, descriptions, unknown fields kept) under the body's names.
+
+class ContactOut(MemberContact):
     """How to reach the owner: in clear for roles with PII, masked (``王**``, ``138****2222``) for the others."""
 
-    name: str | None = None
-    phone: str | None = None
-    email: str | None = None
-    wechat_openid: str | None = None
 
-
-class PropertyOut(Open):
-    project: str
-    building: str | None = None
-    unit: str | None = None
-    handover_date: str | None = Field(None, description="ISO date, for units joined at handover")
+class PropertyOut(Property):
+    pass  # (no docstring: the body's schema never had a description, and a subclass inherits none)
 
 
 class MemberOut(BaseModel):
@@ -48,7 +45,7 @@ class MemberOut(BaseModel):
     customer_id: str
     contact: ContactOut
     joined_at: datetime
-    source: Literal["application", "handover"]
+    source: Source
     tier: str
     tier_name: str
     vip: bool

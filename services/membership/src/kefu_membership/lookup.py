@@ -40,11 +40,11 @@ def build_router(club: Club) -> APIRouter:
     async def member_of_customer(customer_id: Annotated[str, Path(min_length=1, max_length=64)]) -> dict[str, Any]:
         """The customer's club membership: tier (VIP or not) and points balance."""
         member = await club.members.get(member_id_for(customer_id))
-        if member is None or member.get("customer_id") != customer_id:
+        if member is None or member.customer_id != customer_id:
             raise HTTPException(404, f"customer {customer_id} is not a club member")
-        points, _ = await reading(club, member["_id"])
-        tier = club.tiers.get(member["tier"])
-        return {"member_id": member["_id"], "customer_id": customer_id, "tier": tier.id, "tier_name": tier.name,
-                "vip": tier.vip, "balance": points, "joined_at": member["joined_at"]}
+        points, _ = await reading(club, member.id)
+        tier = club.tiers.get(member.tier)
+        return {"member_id": member.id, "customer_id": customer_id, "tier": tier.id, "tier_name": tier.name,
+                "vip": tier.vip, "balance": points, "joined_at": member.joined_at}
 
     return router

@@ -15,18 +15,15 @@ from typing import Any
 from . import activities, redeeming
 from .adapters.owner_reads import OwnerReads
 from .context import Club, Unknown
+from .domain.members import Member
 from .standing import reading
 
 LEDGER_SHOWN = 50  # the newest entries; the balance sums all of them
 
 
-def _projects(member: dict[str, Any]) -> set[str]:
-    return {p["project"] for p in member.get("properties", []) if p.get("project")}
-
-
-def _visible(activity: dict[str, Any], member: dict[str, Any]) -> bool:
+def _visible(activity: dict[str, Any], member: Member) -> bool:
     """Events open to all, or of a project where the owner has a unit."""
-    return activity.get("project") in (None, "", *_projects(member))
+    return activity.get("project") in (None, "", *member.projects)
 
 
 def place(activity: dict[str, Any], member_id: str) -> dict[str, Any]:
@@ -41,7 +38,7 @@ def _event(activity: dict[str, Any], member_id: str) -> dict[str, Any]:
             "taken": len(activity["confirmed"]), "waiting": len(activity["waitlist"])}
 
 
-async def member_of(club: Club, member_id: str) -> dict[str, Any]:
+async def member_of(club: Club, member_id: str) -> Member:
     member = await club.members.get(member_id)
     if member is None:
         raise Unknown(f"no member {member_id}")
@@ -52,7 +49,7 @@ async def view(club: Club, reads: OwnerReads, member_id: str, now: datetime) -> 
     """Tier, points and ledger, the offers the tier allows (and whether each is redeemable now),
     the owner's codes, and the coming events with the owner's place."""
     member = await member_of(club, member_id)
-    tier = club.tiers.get(member["tier"])
+    tier = club.tiers.get(member.tier)
     balance, _ = await reading(club, member_id)
     ledger = await club.ledger.entries(member_id)
     allowed = [t.id for t in club.tiers.tiers if club.tiers.at_least(tier.id, t.id)]
@@ -75,7 +72,7 @@ async def view(club: Club, reads: OwnerReads, member_id: str, now: datetime) -> 
     events = [_event(a, member_id) for a in await reads.coming_events(now) if _visible(a, member)]
     return {
         "member_id": member_id, "tier": tier.id, "tier_name": tier.name, "vip": tier.vip, "balance": balance,
-        "joined_at": member["joined_at"],
+        "joined_at": member.joined_at,
         "ledger": [{k: e.get(k) for k in ("points", "rule", "at")} for e in reversed(ledger)][:LEDGER_SHOWN],
         "ledger_entries": len(ledger),
         "offers": offer_views,
@@ -91,7 +88,7 @@ async def redeem(club: Club, member_id: str, offer_id: str, now: datetime) -> di
     return {k: done[k] for k in ("code", "offer_id", "title", "points", "at")}
 
 
-async def _shown_event(club: Club, member: dict[str, Any], activity_id: str) -> dict[str, Any]:
+async def _shown_event(club: Club, member: Member, activity_id: str) -> dict[str, Any]:
     activity = await club.activities.get(activity_id)
     if activity is None or not _visible(activity, member):
         raise Unknown(f"no activity {activity_id}")

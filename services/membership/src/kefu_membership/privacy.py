@@ -14,6 +14,8 @@ from typing import Any
 from kefu_kit.auth import Principal
 from kefu_kit.masking import mask_value
 
+from .domain.members import MemberContact
+
 # The contact fields that identify a person (kefu_contracts.Contact): all masked for a role without PII.
 PERSONAL = ("name", "phone", "email", "wechat_openid")
 
@@ -26,16 +28,19 @@ def mask_name(name: str) -> str:
     return name[0] + "*" * max(len(name) - 1, 1)
 
 
-def contact_for(who: Principal, contact: dict[str, Any]) -> dict[str, Any]:
-    """``contact`` as ``who`` may see it: in clear for a PII role, else every personal field masked."""
+def contact_for(who: Principal, contact: MemberContact) -> MemberContact:
+    """``contact`` as ``who`` may see it: in clear for a PII role, else every personal field masked.
+
+    The same fields either way (masked, not dropped), and a field the member's record lacks stays absent.
+    """
     if who.sees_pii:
-        return dict(contact)
+        return contact.model_copy(deep=True)
     shown: dict[str, Any] = {}
-    for key, value in contact.items():
+    for key, value in contact.to_doc().items():
         if not isinstance(value, str) or key not in PERSONAL:
             shown[key] = value
         elif key == "name":
             shown[key] = mask_name(value)
         else:
             shown[key] = mask_value("phone" if key == "wechat_openid" else key, value)
-    return shown
+    return MemberContact.from_doc(shown)

@@ -52,7 +52,7 @@ async def redeem(club: Club, member_id: str, offer_id: str, now: datetime) -> di
     if offer_doc is None:
         raise Unknown(f"no offer {offer_id}")
     offer = _offer(offer_doc)
-    offer.require_eligible(member["tier"], club.tiers)
+    offer.require_eligible(member.tier, club.tiers)
     code = secrets.token_hex(5).upper()
     b = club.benefits
     mine = await b.claim(offer.member_slots(member_id), offer_id=offer_id, kind="member", code=code, at=now)

@@ -15,17 +15,17 @@ from kefu_kit import get_logger
 
 from .adapters.store import as_entries, member_buckets
 from .context import Cause, Club
-from .domain.members import standing_of
+from .domain.members import Member
 from .domain.points import balance, expiring, expiry_period
 from .standing import refresh_tier
 
 log = get_logger(__name__)
 
 
-async def _review(club: Club, member: dict, key: str, period: str, start: datetime, months: int,
+async def _review(club: Club, member: Member, key: str, period: str, start: datetime, months: int,
                   now: datetime) -> int:
     """One member: 1 when their points expired now."""
-    member_id = member["_id"]
+    member_id = member.id
     docs = await club.ledger.entries(member_id)
     cause = Cause(f"{key}|{member_id}", f"{key}|{member_id}")
     due = 0 if any(d.get("key") == key for d in docs) else expiring(as_entries(docs), start, months)
@@ -34,7 +34,7 @@ async def _review(club: Club, member: dict, key: str, period: str, start: dateti
                                          "expiry", now, period=period)
         await refresh_tier(club, member_id, cause, now)
         return int(new)
-    if club.tiers.tier_for(standing_of(member, balance(as_entries(docs)), now)).id != member["tier"]:
+    if club.tiers.tier_for(member.standing(balance(as_entries(docs)), now)).id != member.tier:
         await refresh_tier(club, member_id, cause, now)
     return 0
 

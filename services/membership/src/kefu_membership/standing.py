@@ -11,33 +11,26 @@ without stepping back and forth.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from kefu_contracts import MEMBER_TIER_CHANGED, Event, MemberTierChanged, derived_event_id
-from kefu_kit.aggregates import Change
 
+from .adapters.store import Changed
 from .context import Cause, Club
-from .domain.members import standing_of
+from .domain.members import Member
 from .domain.tiers import TierTable
 
 
-def retier(member: dict[str, Any], tiers: TierTable, reading: tuple[int, int], cause: Cause,
-           now: datetime) -> list[Event]:
+def retier(member: Member, tiers: TierTable, reading: tuple[int, int], cause: Cause, now: datetime) -> list[Event]:
     """Apply a ledger reading (balance, entries seen) unless older, set the tier; the tier change to announce."""
-    points, seen = reading
-    if seen >= member.get("points_seen", 0):
-        member["points"], member["points_seen"] = points, seen
-    tier = tiers.tier_for(standing_of(member, member["points"], now))
-    previous = member["tier"]
-    if tier.id == previous:
+    member.apply_reading(*reading)
+    tier = tiers.tier_for(member.standing(member.points, now))
+    previous = member.move_to(tier, now, cause.event_id)
+    if previous is None:
         return []
-    member["tier"], member["vip"] = tier.id, tier.vip
-    member["tier_history"].append({"at": now, "tier": tier.id, "previous": previous, "cause": cause.event_id})
-    rev = member.get("rev", 0) + 1
     return [MemberTierChanged(
-        event_id=derived_event_id(MEMBER_TIER_CHANGED, member["_id"], str(rev)),
+        event_id=derived_event_id(MEMBER_TIER_CHANGED, member.id, str(member.rev + 1)),
         occurred_at=now, correlation_id=cause.correlation_id, causation_id=cause.event_id,
-        customer_id=member["customer_id"], member_id=member["_id"], tier=tier.id, previous_tier=previous,
+        customer_id=member.customer_id, member_id=member.id, tier=tier.id, previous_tier=previous,
         vip=tier.vip,
     )]
 
@@ -48,15 +41,15 @@ async def reading(club: Club, member_id: str) -> tuple[int, int]:
     return sum(d["points"] for d in docs), len(docs)
 
 
-async def refresh_tier(club: Club, member_id: str, cause: Cause, now: datetime) -> dict[str, Any]:
+async def refresh_tier(club: Club, member_id: str, cause: Cause, now: datetime) -> Member:
     """Recompute a member's tier from the ledger now; announces a change once."""
     current = await reading(club, member_id)
 
-    def change(member: dict[str, Any]) -> Change | None:
-        before = (member.get("points"), member.get("points_seen"), member["tier"])
+    def change(member: Member) -> Changed | None:
+        before = (member.points, member.points_seen, member.tier)
         events = retier(member, club.tiers, current, cause, now)
-        if (member["points"], member["points_seen"], member["tier"]) == before:
+        if (member.points, member.points_seen, member.tier) == before:
             return None
-        return Change(member, events)
+        return Changed(member, events)
 
     return await club.members.mutate(member_id, change)

@@ -2,7 +2,8 @@
 
 * ``members`` (+ ``members_revisions``, ``members_outbox``): one aggregate per member
   (profile, properties, tier), changed through ``AggregateStore`` because joins,
-  handovers, ledger changes and the periodic review may change it at once.
+  handovers, ledger changes and the periodic review may change it at once. ``MemberStore``
+  is where documents become ``Member``s and back: the use cases never see a member's dict.
 * ``activities`` (+ revisions, outbox): community events with their roster, also
   aggregates, so concurrent sign-ups cannot overfill one.
 * ``points``: the ledger, insert-only. Credits have ids derived from their cause
@@ -19,16 +20,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
-from kefu_contracts import derived_event_id
+from kefu_contracts import Event, derived_event_id
 from kefu_kit import insert_once
-from kefu_kit.aggregates import AggregateStore, ConcurrentChange, Publish
+from kefu_kit.aggregates import AggregateStore, Change, ConcurrentChange, Publish
 from kefu_kit.pages import keyset_page
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
+from ..domain.members import Member
 from ..domain.points import Entry, require_debit
 
 Doc = dict[str, Any]
@@ -76,12 +79,51 @@ def due_to_close_filter(now: datetime) -> Doc:
     return {"closed": False, "ends_at": {"$lte": now}}
 
 
-class MemberStore(AggregateStore):
-    def __init__(self, db: AsyncDatabase[Doc], publish: Publish) -> None:
-        super().__init__(db, "members", publish)
+@dataclass
+class Changed:
+    """What a member change returns: the member as changed (its own copy) and the events it owes."""
 
-    async def between(self, low: str, high: str) -> list[Doc]:
-        return await self.snapshots.find(members_between(low, high)).to_list()
+    member: Member
+    events: list[Event] = field(default_factory=list)
+
+
+MemberChangeFn = Callable[[Member], Changed | None]
+
+
+class MemberStore:
+    """Members over the aggregate store: ``Member``s in and out, documents (``Member.to_doc``) in the store.
+
+    The revisions, outbox and snapshots are the aggregate store's, unchanged; only the values the use
+    cases see are typed. A change function gets its own ``Member`` (read from a private copy of the
+    document) and returns ``Changed`` or None for "nothing to do", as ``AggregateStore.mutate`` says.
+    """
+
+    def __init__(self, db: AsyncDatabase[Doc], publish: Publish) -> None:
+        self.aggregates = AggregateStore(db, "members", publish)
+        self.snapshots = self.aggregates.snapshots
+
+    async def get(self, member_id: str) -> Member | None:
+        doc = await self.aggregates.get(member_id)
+        return None if doc is None else Member.from_doc(doc)
+
+    async def create(self, member: Member, events: list[Event]) -> tuple[Member, bool]:
+        """Create at revision 1; if it exists (a redelivery, a racing join), the stored one and False."""
+        doc, created = await self.aggregates.create(member.to_doc(), events)
+        return Member.from_doc(doc), created
+
+    async def mutate(self, member_id: str, fn: MemberChangeFn) -> Member:
+        """Apply ``fn`` to the current member as the next revision (``AggregateStore.mutate``); the member after."""
+        def change(doc: Doc) -> Change | None:
+            changed = fn(Member.from_doc(doc))
+            return None if changed is None else Change(changed.member.to_doc(), changed.events)
+
+        return Member.from_doc(await self.aggregates.mutate(member_id, change))
+
+    async def between(self, low: str, high: str) -> list[Member]:
+        return [Member.from_doc(doc) for doc in await self.snapshots.find(members_between(low, high)).to_list()]
+
+    async def relay_once(self, older_than: timedelta = timedelta(seconds=5)) -> int:
+        return await self.aggregates.relay_once(older_than)
 
 
 class ActivityStore(AggregateStore):
