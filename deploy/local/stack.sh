@@ -87,7 +87,9 @@ KAFKA_CLUSTER_ID_FILE=$KAFKA_HOME/cluster.id
 FERRET_HOME=$STACK_DIR/ferretdb
 MONGOD_HOME=$STACK_DIR/mongod
 SECANTUS_HOME=$STACK_DIR/secantus
-SECANTUS_BIN=$SECANTUS_HOME/venv/bin/secantusd-py
+SECANTUS_STOCK_BIN=$SECANTUS_HOME/venv/bin/secantusd-py
+# kefu-secantusd: SecantusDB's server with one write-path fix (deploy/local/secantusd.py says which and why)
+SECANTUS_BIN=$SECANTUS_HOME/venv/bin/kefu-secantusd
 MJAVA_HOME=$STACK_DIR/mongo-java
 MJAVA_LIB=$MJAVA_HOME/lib
 
@@ -406,8 +408,15 @@ install_mongo_java() {
 
 secantus_stamp() { printf 'secantusdb==%s' "$SECANTUS_VERSION"; }
 
+install_secantus_launcher() {  # written on every install check, so a stack dir made before a change of it follows
+    local tmp=$SECANTUS_BIN.tmp.$$
+    { printf '#!%s\n' "$SECANTUS_HOME/venv/bin/python3"; cat "$SCRIPT_DIR/secantusd.py"; } >"$tmp" &&
+        chmod +x "$tmp" && mv -f "$tmp" "$SECANTUS_BIN"
+}
+
 install_secantus() {  # SecantusDB from PyPI into its own venv (a separate server process, GPL-2.0)
-    if [[ -x $SECANTUS_BIN && -f $SECANTUS_HOME/.stamp && $(<"$SECANTUS_HOME/.stamp") == "$(secantus_stamp)" ]]; then
+    if [[ -x $SECANTUS_STOCK_BIN && -f $SECANTUS_HOME/.stamp && $(<"$SECANTUS_HOME/.stamp") == "$(secantus_stamp)" ]]; then
+        install_secantus_launcher
         return 0
     fi
     local py=${KEFU_PYTHON:-python3.11} logfile=$LOG_DIR/install-secantus.log t0=$SECONDS
@@ -418,7 +427,7 @@ install_secantus() {  # SecantusDB from PyPI into its own venv (a separate serve
     rm -rf "$SECANTUS_HOME/venv"
     if "$py" -m venv "$SECANTUS_HOME/venv" >"$logfile" 2>&1 &&
         "$SECANTUS_HOME/venv/bin/pip" install --disable-pip-version-check --quiet "$(secantus_stamp)" >>"$logfile" 2>&1 &&
-        [[ -x $SECANTUS_BIN ]]; then
+        [[ -x $SECANTUS_STOCK_BIN ]] && install_secantus_launcher; then
         secantus_stamp >"$SECANTUS_HOME/.stamp"
         log "SecantusDB $SECANTUS_VERSION installed ($((SECONDS - t0))s)"
         return 0

@@ -27,7 +27,7 @@ def stack_dir() -> Path:
 def available_servers() -> list[str]:
     """The kinds of server this machine can start: what the local stack installed, and mongod."""
     kinds = []
-    if (stack_dir() / "secantus" / "venv" / "bin" / "secantusd-py").exists():
+    if (stack_dir() / "secantus" / "venv" / "bin" / "kefu-secantusd").exists():
         kinds.append("secantus")
     if shutil.which("mongod"):
         kinds.append("mongod")
@@ -50,7 +50,7 @@ class PrivateStore:
 
     def _argv(self) -> list[str]:
         if self.kind == "secantus":
-            return [str(stack_dir() / "secantus" / "venv" / "bin" / "secantusd-py"), "--host", "127.0.0.1",
+            return [str(stack_dir() / "secantus" / "venv" / "bin" / "kefu-secantusd"), "--host", "127.0.0.1",
                     "--port", str(self.port), "--storage-path", str(self.data_dir), "--standalone",
                     "--cache-size", "128M", "--log-level", "WARNING"]
         return ["mongod", "--dbpath", str(self.data_dir), "--bind_ip", "127.0.0.1", "--port", str(self.port)]

@@ -73,7 +73,7 @@ class StoreServers:
     _dir: Path | None = None
 
     def start(self, services: list[str], one_for_all: bool = False, timeout: float = 60.0) -> None:
-        binary = stack_dir() / "secantus" / "venv" / "bin" / "secantusd-py"
+        binary = stack_dir() / "secantus" / "venv" / "bin" / "kefu-secantusd"
         if not binary.exists():
             raise SystemExit(f"bench --stores per-service: no SecantusDB at {binary} (deploy/local/stack.sh install)")
         self._dir = Path(tempfile.mkdtemp(prefix="kefu-bench-stores-"))
