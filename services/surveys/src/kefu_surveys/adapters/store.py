@@ -1,4 +1,5 @@
-"""The surveys service's store, in its own database.
+"""The surveys service's store, in its own database; surveys, answers and links are read and written as the
+domain's typed models (``domain.surveys``, ``domain.answering``), the rest as documents.
 
 Every effect that must happen once is claimed on the record that is looked up by ``_id``:
 a survey's next step is a conditional update of the survey (its ``_id``, status and attempt

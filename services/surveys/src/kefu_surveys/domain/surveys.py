@@ -16,7 +16,7 @@ Status: pending_customer → scheduled → open → answered | (retry: open agai
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -33,7 +33,7 @@ class Stored(BaseModel):
     model_config = ConfigDict(populate_by_name=True, extra="allow", frozen=True)
 
     @classmethod
-    def from_doc(cls, doc: dict[str, Any]) -> Any:
+    def from_doc(cls, doc: dict[str, Any]) -> Self:
         return cls.model_validate(doc)
 
     def to_doc(self) -> dict[str, Any]:
