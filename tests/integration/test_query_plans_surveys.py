@@ -56,6 +56,7 @@ from kefu_surveys.adapters.store import (
 )
 from kefu_surveys.api import build_router
 from kefu_surveys.context import Surveys
+from kefu_surveys.domain.surveys import Survey
 from kefu_surveys.events import survey_answered, survey_due
 from kefu_surveys.settings import Settings
 from pymongo import ASCENDING
@@ -116,7 +117,7 @@ async def test_every_repository_query_is_served_by_an_index(mongo, namespace):
         await assert_indexed(surveys, due_filter(status, T0), sort=[(LIST_KEY, 1)], limit=500)
     await assert_indexed(surveys, expired_filter(T0), sort=[("expires_at", 1)], limit=500)
     await assert_indexed(surveys, pending_for_case_filter("K1"))
-    await assert_indexed(surveys, step_filter(s), index="_id_1_status_1_attempt_1")
+    await assert_indexed(surveys, step_filter(Survey.from_doc(s)), index="_id_1_status_1_attempt_1")
     await assert_indexed(surveys, owed_filter(s["_id"], "ev"), index="_id_1_outbox._id_1")
     await assert_indexed(surveys, unsent_filter(T0), index="outbox.send_at_1")
     await assert_indexed(surveys, unlisted())
@@ -180,10 +181,11 @@ async def test_a_step_whose_writer_died_is_relayed_once_and_campaign_counts_coun
     await ensure_indexes(r.surveys.surveys.database)
     await known_case(r, 1)
     await return_visits.repair_completed(repaired(1), r, T0)
-    (survey,) = await r.surveys.surveys.find({}).to_list()
+    (survey,) = [Survey.from_doc(doc) for doc in await r.surveys.surveys.find({}).to_list()]
     event = survey_due(survey, 1, "sms", T0, T0 + DAY, T0)
-    assert await r.surveys.claim(survey, DueOutbox.entry(event, T0, None), status="open")  # then the writer died
-    assert not await r.surveys.claim(survey, DueOutbox.entry(event, T0, None), status="open")
+    opened = survey.opened(survey.customer, "sms", T0 + DAY, T0).owing(DueOutbox.entry(event, T0, None))
+    assert await r.surveys.claim(survey, opened)  # then the writer died
+    assert not await r.surveys.claim(survey, opened)
     await r.outbox.relay(T0 + timedelta(minutes=5))
     await r.outbox.relay(T0 + timedelta(minutes=6))
     assert [e.event_id for e in published] == [event.event_id]
@@ -198,7 +200,7 @@ async def test_a_step_whose_writer_died_is_relayed_once_and_campaign_counts_coun
     assert (await r.counts.of(created["_id"]))["published"] == 4
     progress = await campaigns.progress(r, created)
     assert (progress["published"], progress["answered"]) == (4, 0)
-    one = entries[0][0]["survey_id"]
+    one = entries[0][0].survey_id
     await answers.record(r, one, {"csat": 4, "nps": 9}, "agent:a", "agent", T0)
     assert (await campaigns.progress(r, created))["answered"] == 1
 
@@ -212,19 +214,19 @@ async def test_claims_a_writer_left_unsent_are_relayed_once_from_their_stored_sh
     await ensure_indexes(db)
     await known_case(r, 1)
     await return_visits.repair_completed(repaired(1), r, T0)
-    (survey,) = await r.surveys.surveys.find({}).to_list()
+    (survey,) = [Survey.from_doc(doc) for doc in await r.surveys.surveys.find({}).to_list()]
     due = survey_due(survey, 1, "sms", T0, T0 + DAY, T0)
     await db.outbox.insert_one({"_id": due.event_id, "topic": "survey.due", "event": due.model_dump(mode="json"),
                                 "send_at": T0, "sent": False})
     answered = survey_answered(survey, "C1", {"csat": 4, "nps": 9}, T0)
-    assert await r.answers.claim(survey["_id"], answered, T0, survey_id=survey["_id"], month="2026-03")
+    assert await r.answers.claim(survey.id, answered, T0, survey_id=survey.id, month="2026-03")
     assert await r.outbox.relay(T0 - timedelta(minutes=1)) == 0  # not yet due: its writer may be publishing
     assert await r.outbox.relay(T0 + timedelta(minutes=5)) == 1
     assert await r.answers.relay(T0 + timedelta(minutes=5)) == 1
     assert published == [due, answered]
     assert await r.outbox.relay(T0 + DAY) == 0 and await r.answers.relay(T0 + DAY) == 0
     assert (await db.outbox.find_one(by_id(due.event_id)))["sent"]
-    assert (await db.answers.find_one(by_id(survey["_id"])))["sent"]
+    assert (await db.answers.find_one(by_id(survey.id)))["sent"]
 
 
 async def test_the_list_filters_and_pages_in_the_store(mongo, namespace):
@@ -268,4 +270,4 @@ async def test_surveys_stored_before_list_fields_get_them_at_start(mongo, namesp
     assert await backfill_list_fields(r.surveys.surveys.database) == 1
     assert await backfill_list_fields(r.surveys.surveys.database) == 0
     found, _ = await r.surveys.page({"case_id": "K2", "status": one["status"]}, None, 10)
-    assert [s["_id"] for s in found] == [one["_id"]]
+    assert [s.id for s in found] == [one["_id"]]

@@ -114,4 +114,4 @@ async def test_the_owners_link_needs_no_token_works_once_and_not_after_it_expire
                          await owner.post(f"/s/{expiring}", json={"csat": 4, "solved": True})):
             assert response.status_code == 410 and "expired" in response.json()["detail"]
     assert await r.answers.collection.find_one({"_id": second["_id"]}) is None, "an expired link records nothing"
-    assert (await r.surveys.get(second["_id"]))["status"] == "open"
+    assert (await r.surveys.get(second["_id"])).status == "open"

@@ -3,11 +3,16 @@
 from datetime import datetime, timezone
 
 from kefu_surveys import answers
+from kefu_surveys.domain.answering import AnswerLink
 from kefu_surveys.domain.questionnaires import default_questionnaires
+from kefu_surveys.domain.surveys import Survey
 from kefu_surveys.owner_page import questionnaire_page, refusal_page
 
-LINK = {"expires_at": datetime(2026, 12, 3, 1, 30, tzinfo=timezone.utc)}
-SURVEY = {"_id": "sv-1", "case_id": "case-<1>", "kind": "repair_return_visit"}
+EXPIRES = datetime(2026, 12, 3, 1, 30, tzinfo=timezone.utc)
+LINK = AnswerLink(id="a" * 64, survey_id="sv-1", expires_at=EXPIRES)
+SURVEY = Survey(id="sv-1", case_id="case-<1>", kind="repair_return_visit", questionnaire_id="return-visit-v1",
+                status="open", due_at=datetime(2026, 12, 1, tzinfo=timezone.utc), expires_at=EXPIRES,
+                correlation_id="c-1", cause_event_id="ev-1")
 
 
 def test_the_return_visit_page_asks_stars_solved_and_a_comment_in_chinese() -> None:

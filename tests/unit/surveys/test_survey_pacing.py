@@ -1,7 +1,7 @@
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from kefu_surveys.domain.pacing import HEADROOM, next_claim, spacing
+from kefu_surveys.domain.pacing import HEADROOM, next_claim, paced_elsewhere, spacing
 
 T0 = datetime(2026, 6, 1, 9, 0, tzinfo=timezone.utc)
 ONE = timedelta(seconds=1)
@@ -74,3 +74,13 @@ def test_the_last_claim_takes_only_the_owners_left_and_then_none() -> None:
 def test_a_rate_must_be_positive() -> None:
     with pytest.raises(ValueError):
         spacing(0)
+
+
+def test_one_instance_paces_a_campaign_until_its_slots_run_out() -> None:
+    horizon, last_slot = timedelta(seconds=5), T0 + ONE
+    assert paced_elsewhere("other", "me", last_slot, T0, horizon), "another instance's slots are still running"
+    assert paced_elsewhere("other", "me", last_slot, last_slot + horizon - ONE, horizon)
+    assert not paced_elsewhere("other", "me", last_slot, last_slot + horizon, horizon), "it stopped: take over"
+    assert not paced_elsewhere("me", "me", last_slot, T0, horizon), "its own batch: carry on"
+    assert not paced_elsewhere(None, "me", None, T0, horizon), "nobody claimed yet"
+    assert not paced_elsewhere("other", "me", None, T0, horizon)

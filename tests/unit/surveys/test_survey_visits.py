@@ -12,6 +12,7 @@ from kefu_surveys.domain.visits import (
     parse_policy,
     repair_visit_due,
 )
+from kefu_surveys.domain.surveys import Contact
 
 T = datetime(2026, 5, 1, 23, 30, tzinfo=timezone.utc)
 
@@ -64,13 +65,13 @@ def test_the_second_expiry_is_unreachable_for_good() -> None:
 
 
 def test_channels_follow_the_known_contact() -> None:
-    assert first_channel("repair_return_visit", {"phone": "+8613900000001"}) == "phone"
-    assert first_channel("repair_return_visit", {}) == "phone"  # no contact: an agent calls
-    assert first_channel("periodic_satisfaction", {"phone": "+8613900000001", "email": "a@b.cn"}) == "sms"
-    assert first_channel("periodic_satisfaction", {"email": "a@b.cn"}) == "email"
-    assert first_channel("periodic_satisfaction", {"wechat_openid": "o-1", "email": "a@b.cn"}) == "wechat"
-    assert first_channel("periodic_satisfaction", {}) == "phone"
-    assert first_channel("event_feedback", {"wechat_openid": "o-1", "phone": "1"}) == "wechat"
+    assert first_channel("repair_return_visit", Contact(phone="+8613900000001")) == "phone"
+    assert first_channel("repair_return_visit", Contact()) == "phone"  # no contact: an agent calls
+    assert first_channel("periodic_satisfaction", Contact(phone="+8613900000001", email="a@b.cn")) == "sms"
+    assert first_channel("periodic_satisfaction", Contact(email="a@b.cn")) == "email"
+    assert first_channel("periodic_satisfaction", Contact(wechat_openid="o-1", email="a@b.cn")) == "wechat"
+    assert first_channel("periodic_satisfaction", Contact()) == "phone"
+    assert first_channel("event_feedback", Contact(wechat_openid="o-1", phone="1")) == "wechat"
 
 
 def test_the_shipped_policy_names_a_questionnaire_for_every_kind() -> None:

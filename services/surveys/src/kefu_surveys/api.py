@@ -29,8 +29,8 @@ from kefu_kit.pages import DEFAULT_LIMIT, MAX_LIMIT, NEXT_CURSOR, PAGE_RESPONSES
 from pydantic import BaseModel, Field, create_model
 
 from . import answers, campaigns, owner_page
-from .adapters.store import HIDDEN
 from .context import Surveys
+from .domain.answering import AnswerFields
 from .domain.cadence import next_survey_due
 from .domain.questionnaires import InvalidAnswer, Questionnaire, default_questionnaires
 from .domain.results import results_by_group
@@ -71,12 +71,7 @@ LINK_ERRORS = {404: error_response(404, "no such link"), 409: error_response(409
 LINK_PUBLIC = public("the owner's single-use, expiring link: the token in the URL is the credential")
 
 
-class Answer(BaseModel):
-    csat: int | None = Field(None, ge=1, le=5)
-    solved: bool | None = None
-    nps: int | None = Field(None, ge=0, le=10)
-    comment: str | None = Field(None, max_length=2000)
-
+class Answer(AnswerFields):
     def fields(self) -> dict[str, Any]:
         return self.model_dump(include={"csat", "solved", "nps", "comment"})
 
@@ -165,7 +160,7 @@ def build_router(r: Surveys) -> APIRouter:
         survey = await r.surveys.get(survey_id)
         if survey is None:
             raise HTTPException(404, f"no survey {survey_id}")
-        return survey_for({k: v for k, v in survey.items() if k not in HIDDEN}, who)
+        return survey_for(survey, who)
 
     @router.post("/surveys/{survey_id}/answers", tags=["surveys"], status_code=201, response_model=Recorded, response_model_exclude_unset=True,
                  dependencies=[Depends(require(*VISITORS))], responses=ANSWER_ERRORS)
@@ -175,8 +170,8 @@ def build_router(r: Surveys) -> APIRouter:
                                                       "agent", _now()))
         survey = await r.surveys.get(survey_id)
         contact = body.model_dump(include={"name", "phone", "email"}, exclude_none=True)
-        if survey and contact and (survey.get("customer") or {}).get("customer_id"):
-            await r.customers.learn(survey["customer"]["customer_id"], contact, survey.get("project"))
+        if survey and contact and survey.customer.customer_id:
+            await r.customers.learn(survey.customer.customer_id, contact, survey.project)
         return result
 
     @router.post("/surveys/{survey_id}/link", tags=["surveys"], status_code=201, response_model=Link,
@@ -196,8 +191,8 @@ def build_router(r: Surveys) -> APIRouter:
 
         async def show() -> dict[str, Any]:
             link, survey = await answers.open_link(r, token, _now())
-            return {"survey_id": survey["_id"], "kind": survey["kind"], "case_id": survey.get("case_id"),
-                    "expires_at": link["expires_at"], "questionnaire": answers.questionnaire_of(r, survey).public()}
+            return {"survey_id": survey.id, "kind": survey.kind, "case_id": survey.case_id,
+                    "expires_at": link.expires_at, "questionnaire": answers.questionnaire_of(r, survey).public()}
         return await _answer(show)
 
     @router.post("/s/{token}", tags=["owners"], status_code=201, response_model=Recorded, response_model_exclude_unset=True, openapi_extra=LINK_PUBLIC,

@@ -22,11 +22,11 @@ from kefu_contracts import derived_event_id
 from kefu_kit import get_logger
 from kefu_kit.aggregates import Change
 
-from .adapters.store import DueOutbox
-from .context import Surveys
-from .domain.pacing import Claim, next_claim
-from .domain.visits import first_channel
+from .adapters.store import DueOutbox, Owed
 from .answers import new_link
+from .context import Surveys
+from .domain.pacing import Claim, next_claim, paced_elsewhere
+from .domain.surveys import Contact, campaign_survey
 from .events import survey_due
 
 log = get_logger(__name__)
@@ -108,8 +108,8 @@ class Pacer:
         now = now_utc()
         ahead = timedelta(seconds=max(s.campaign_horizon_s / 2, 2 * s.campaign_interval_s))
         batch = campaign.get("batch") or {}
-        if (batch.get("by") not in (None, self.instance) and campaign["next_slot_at"] is not None
-                and now < campaign["next_slot_at"] + timedelta(seconds=s.campaign_horizon_s)):
+        if paced_elsewhere(batch.get("by"), self.instance, campaign["next_slot_at"], now,
+                           timedelta(seconds=s.campaign_horizon_s)):
             return  # another instance is pacing this campaign; take over only when it stops
         claim = next_claim(campaign["cursor"], campaign["total"], campaign["next_slot_at"], now,
                            campaign["rate_per_minute"], timedelta(seconds=s.campaign_horizon_s), ahead,
@@ -141,15 +141,15 @@ class Pacer:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _publish(self, campaign_id: str, entries: list[tuple[dict[str, Any], Any]], gap: timedelta) -> None:
+    async def _publish(self, campaign_id: str, entries: list[tuple[Owed, Any]], gap: timedelta) -> None:
         """Each survey at its slot (and never closer than the spacing to the one before), marked sent a few at
         a time beside the publishing (never delaying a slot): the campaign's published count, counted when
         marked, trails the broker by a few surveys rather than a whole batch."""
         try:
-            sent: list[dict[str, Any]] = []
+            sent: list[Owed] = []
             marking: list[asyncio.Task[None]] = []
-            for entry, event in entries:
-                due = entry["send_at"]
+            for owed, event in entries:
+                due = owed.entry.send_at
                 last = self._last_sent.get(campaign_id)
                 if last is not None:
                     due = max(due, last + gap)
@@ -158,7 +158,7 @@ class Pacer:
                     await asyncio.sleep(delay)
                 await self.r.outbox.publish(event)
                 self._last_sent[campaign_id] = now_utc()
-                sent.append(entry)
+                sent.append(owed)
                 if len(sent) >= MARK_EVERY:
                     marking.append(asyncio.create_task(self.r.outbox.mark_sent(sent)))
                     sent = []
@@ -184,7 +184,8 @@ async def _finish(r: Surveys, campaign: dict[str, Any], now: datetime) -> None:
     await r.campaigns.mutate(campaign["_id"], change)
 
 
-async def _store_batch(r: Surveys, campaign: dict[str, Any], batch: dict[str, Any], now: datetime) -> list[Any]:
+async def _store_batch(r: Surveys, campaign: dict[str, Any], batch: dict[str, Any],
+                       now: datetime) -> list[tuple[Owed, Any]]:
     """The batch's surveys and outbox entries (idempotent: ids derive from campaign and customer)."""
     claim = Claim(batch["start"], batch["count"], batch["first_slot"], timedelta(seconds=batch["spacing_s"]))
     owners = await r.campaigns.owners_between(campaign["_id"], claim.start, claim.start + claim.count)
@@ -192,22 +193,18 @@ async def _store_batch(r: Surveys, campaign: dict[str, Any], batch: dict[str, An
     surveys, entries, links = [], [], []
     for i, owner in enumerate(owners):
         slot = claim.slot(i)
-        customer = {k: v for k, v in owner["customer"].items() if v}
-        survey = {
-            "_id": derived_event_id("survey", campaign["_id"], customer["customer_id"]),
-            "kind": KIND, "questionnaire_id": campaign["questionnaire_id"], "campaign_id": campaign["_id"],
-            "customer": customer, "project": campaign["project"], "department": None,
-            "due_at": slot, "expires_at": slot + window, "attempt": 1, "status": "open",
-            "channel": first_channel(KIND, customer, r.policy), "correlation_id": campaign["_id"],
-            "cause_event_id": campaign["_id"], "unreachable": [], "created_at": now,
-        }
-        made = new_link(r, survey["channel"])
+        customer = Contact.from_doc({k: v for k, v in owner["customer"].items() if v})
+        survey = campaign_survey(derived_event_id("survey", campaign["_id"], customer.customer_id),
+                                 campaign["_id"], campaign["questionnaire_id"], campaign["project"], customer, slot,
+                                 window, r.policy, now)
+        assert survey.channel is not None and survey.expires_at is not None
+        made = new_link(r, survey.channel)
         if made is not None:
-            links.append((made[0], survey["_id"], survey["expires_at"]))
-        event = survey_due(survey, 1, survey["channel"], slot, survey["expires_at"], slot, made and made[1])
-        survey["outbox"] = DueOutbox.entry(event, slot, campaign["_id"])
-        surveys.append(survey)
-        entries.append(({**survey["outbox"], "survey_id": survey["_id"]}, event))
+            links.append((made[0], survey.id, survey.expires_at))
+        event = survey_due(survey, 1, survey.channel, slot, survey.expires_at, slot, made and made[1])
+        owed = DueOutbox.entry(event, slot, campaign["_id"])
+        surveys.append(survey.owing(owed))
+        entries.append((Owed(survey.id, owed), event))
     await r.links.add_many(links, now)  # before the surveys owe their events: a sent link always exists
     await r.surveys.add_many(surveys)  # each with the survey.due it owes; a survey stored before keeps its own
     return entries

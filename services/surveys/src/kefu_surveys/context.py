@@ -17,6 +17,7 @@ from .adapters.store import (
 )
 from .domain.questionnaires import Questionnaire, default_questionnaires
 from .domain.results import Targets, default_targets
+from .domain.surveys import Survey
 from .domain.visits import Policy, default_policy
 from .settings import Settings
 
@@ -49,3 +50,10 @@ class Surveys:
         visit = kind in ("repair_return_visit", "complaint_return_visit")
         s = self.settings
         return timedelta(seconds=s.visit_answer_window_s if visit else s.survey_answer_window_s)
+
+    async def customer_id_of(self, survey: Survey) -> str | None:
+        """The survey's customer; a visit still waiting for its customer looks its case up once more."""
+        if survey.customer.customer_id:
+            return survey.customer.customer_id
+        case = await self.cases.get(survey.case_id) if survey.case_id else None
+        return case["customer_id"] if case else None

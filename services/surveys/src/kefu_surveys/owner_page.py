@@ -24,7 +24,9 @@ from kefu_kit.owner_pages import Locale, locale_of, page, state_page
 
 from . import answers
 from .context import Surveys
+from .domain.answering import AnswerLink
 from .domain.questionnaires import Questionnaire
+from .domain.surveys import Survey
 
 CHINA = timezone(timedelta(hours=8))
 
@@ -152,14 +154,14 @@ def _question(q: Questionnaire, field: str, text: str, required: bool, t: dict[s
     return f'<fieldset data-field="{field}"><legend>{legend}</legend>{control}</fieldset>'
 
 
-def questionnaire_page(link: dict[str, Any], survey: dict[str, Any], q: Questionnaire, locale: Locale) -> HTMLResponse:
+def questionnaire_page(link: AnswerLink, survey: Survey, q: Questionnaire, locale: Locale) -> HTMLResponse:
     t = TEXTS[locale]
     public = q.public()
     fields = [x["field"] for x in public["questions"]]
     questions = "".join(_question(q, x["field"], x["text"], x["required"], t, locale) for x in public["questions"])
-    case = f'{t["case"]} {survey["case_id"]} · ' if survey.get("case_id") else ""
-    subtitle = f'{t["brand"]} · {case}{t["until"]} {_when(link["expires_at"])}'
-    body = (f'<form id="survey" data-fields="{",".join(fields)}" data-survey-id="{escape(survey["_id"])}" novalidate>'
+    case = f'{t["case"]} {survey.case_id} · ' if survey.case_id else ""
+    subtitle = f'{t["brand"]} · {case}{t["until"]} {_when(link.expires_at)}'
+    body = (f'<form id="survey" data-fields="{",".join(fields)}" data-survey-id="{escape(survey.id)}" novalidate>'
             f'<section>{questions}<noscript><p class="error">{escape(t["noscript"])}</p></noscript>'
             f'<button type="submit" class="wide">{escape(t["submit"])}</button>'
             f'<p id="message" class="muted" role="status" aria-live="polite"></p></section></form>'

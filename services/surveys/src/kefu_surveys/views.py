@@ -1,9 +1,10 @@
 """What the surveys API answers: one pydantic model per body (documented in OpenAPI), and contact masking.
 
 Bodies may gain fields but never lose or rename one (outside programs read them), so the stored survey is
-shown with ``extra="allow"``: a field the store adds later still reaches the client. A survey's contact
-details (name, phone, e-mail, WeChat id) go in clear only to roles with ``Principal.sees_pii``; the data
-analyst counts surveys and gets them masked.
+shown with ``extra="allow"``: a field the store adds later still reaches the client. The survey and the
+answer are the domain's own models (``domain.surveys``, ``domain.answering``), shown as they are. A
+survey's contact details (name, phone, e-mail, WeChat id) go in clear only to roles with
+``Principal.sees_pii``; the data analyst counts surveys and gets them masked.
 """
 
 from __future__ import annotations
@@ -13,60 +14,26 @@ from typing import Any, Literal
 
 from kefu_kit.auth import Principal
 from kefu_kit.masking import mask_value
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-SurveyStatus = Literal["scheduled", "pending_customer", "open", "answered", "unreachable"]
-SurveyKind = Literal["repair_return_visit", "complaint_return_visit", "periodic_satisfaction", "event_feedback"]
+from .adapters.store import HIDDEN
+from .domain.answering import AnswerFields
+from .domain.surveys import Contact, Missed, Survey, SurveyFields, SurveyKind, SurveyStatus
 
-
-class Contact(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    customer_id: str | None = None
-    name: str | None = None
-    phone: str | None = None
-    email: str | None = None
-    wechat_openid: str | None = None
+__all__ = ["CampaignView", "Contact", "Link", "LinkForm", "ListedQuestionnaire", "Missed", "ProjectCampaigns",
+           "Recorded", "Results", "SurveyKind", "SurveyStatus", "SurveyView", "contact_for", "survey_for"]
 
 
-class Missed(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    attempt: int
-    channel: str | None = None
-    expired_at: datetime | None = None
-
-
-class SurveyView(BaseModel):
+class SurveyView(SurveyFields):
     """A survey as stored (bookkeeping left out); contact masked for roles without PII rights. Routes answer
     with ``exclude_unset``: a field the survey lacks stays absent, as it always was (not null)."""
 
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
-    id: str = Field(alias="_id")
-    kind: str
-    questionnaire_id: str | None = None
-    status: str
-    customer: Contact | None = None
-    case_id: str | None = None
-    campaign_id: str | None = None
-    project: str | None = None
-    department: str | None = None
-    due_at: datetime | None = None
-    expires_at: datetime | None = None
-    attempt: int | None = None
-    channel: str | None = None
-    unreachable: list[Missed] = []
-    answered_at: datetime | None = None
-    created_at: datetime | None = None
 
-
-class Recorded(BaseModel):
+class Recorded(AnswerFields):
     """The answer as recorded: the fields the survey's questionnaire asks for."""
 
     survey_id: str
     event_id: str
-    csat: int | None = None
-    nps: int | None = None
-    solved: bool | None = None
-    comment: str | None = None
 
 
 class Link(BaseModel):
@@ -161,7 +128,10 @@ def contact_for(customer: dict[str, Any] | None, who: Principal) -> dict[str, An
             for k, v in customer.items()}
 
 
-def survey_for(survey: dict[str, Any], who: Principal) -> dict[str, Any]:
-    if "customer" not in survey or who.sees_pii:
-        return survey
-    return {**survey, "customer": contact_for(survey["customer"], who)}
+def survey_for(survey: Survey, who: Principal) -> dict[str, Any]:
+    """The survey as ``who`` may see it: as stored, without the store's bookkeeping, its contact masked
+    for roles without PII rights."""
+    shown = {k: v for k, v in survey.to_doc().items() if k not in HIDDEN}
+    if "customer" not in shown or who.sees_pii:
+        return shown
+    return {**shown, "customer": contact_for(shown["customer"], who)}

@@ -1,4 +1,5 @@
-"""The surveys service's store, in its own database.
+"""The surveys service's store, in its own database; surveys, answers and links are read and written as the
+domain's typed models (``domain.surveys``, ``domain.answering``), the rest as documents.
 
 Every effect that must happen once is claimed on the record that is looked up by ``_id``:
 a survey's next step is a conditional update of the survey (its ``_id``, status and attempt
@@ -26,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from kefu_contracts import Event
 from kefu_kit import insert_new, insert_once, outbox
@@ -35,6 +36,9 @@ from kefu_kit.pages import FACETS, facet, facets_of, keyset_page, page_index
 from pymongo import ASCENDING, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
+
+from ..domain.answering import AnswerLink, SurveyAnswer
+from ..domain.surveys import OwedDue, Survey
 
 Publish = Callable[[Event], Awaitable[None]]
 CONTACT_FIELDS = ("name", "phone", "email", "wechat_openid")
@@ -69,8 +73,8 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
 async def backfill_list_fields(db: AsyncDatabase[dict[str, Any]]) -> int:
     """Give surveys and answers stored before lists were filtered in the store their facets (once)."""
     done = 0
-    for survey in await db.surveys.find(unlisted()).to_list():
-        await SurveyStore(db)._bound([survey])
+    for survey in await db.surveys.find(unlisted()).to_list():  # as stored: facets are the store's own
+        await SurveyStore(db)._bound([survey[LIST_KEY]])
         await db.surveys.update_one(by_id(survey["_id"]), {"$set": {FACETS: survey_facets(survey)}})
         done += 1
     for answer in await db.answers.find(unlisted(), {"event": 0}).to_list():
@@ -105,9 +109,9 @@ def pending_for_case_filter(case_id: str) -> dict[str, Any]:
     return {"case_id": case_id, "status": "pending_customer"}
 
 
-def step_filter(survey: dict[str, Any]) -> dict[str, Any]:
+def step_filter(survey: Survey) -> dict[str, Any]:
     """The survey as its claimant read it: the claim matches only while nobody took this step."""
-    return {"_id": survey["_id"], "status": survey["status"], "attempt": survey.get("attempt") or 1}
+    return {"_id": survey.id, "status": survey.status, "attempt": survey.attempt}
 
 
 def owed_filter(survey_id: str, event_id: str) -> dict[str, Any]:
@@ -208,45 +212,57 @@ class Outbox:
                                   since=lambda claim: claim["send_at"])
 
 
-def listed(survey: dict[str, Any]) -> dict[str, Any]:
-    return {**survey, FACETS: survey_facets(survey)}
+def listed(survey: Survey) -> dict[str, Any]:
+    doc = survey.to_doc()
+    return {**doc, FACETS: survey_facets(doc)}
+
+
+def changes(read: Survey, step: Survey) -> dict[str, Any]:
+    """What a step sets on the survey as it was read (with its list facets); a step removes no field."""
+    before, after = read.to_doc(), step.to_doc()
+    changed = {k: v for k, v in after.items() if k != FACETS and (k not in before or before[k] != v)}
+    return {**changed, FACETS: survey_facets(after)}
+
+
+class Owed(NamedTuple):
+    """A ``survey.due`` a survey owes: the survey's id and its outbox entry."""
+
+    survey_id: str
+    entry: OwedDue
 
 
 class SurveyStore:
-    """Surveys; ``bounds`` keeps the earliest due time ever stored, where an oldest-first list starts reading."""
+    """Surveys, read as ``Survey`` and written from it; ``bounds`` keeps the earliest due time ever stored,
+    where an oldest-first list starts reading."""
 
     def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
         self.surveys = db.surveys
         self.bounds = db.bounds
 
-    async def add(self, survey: dict[str, Any]) -> bool:
-        await self._bound([survey])
+    async def add(self, survey: Survey) -> bool:
+        await self._bound([survey.due_at])
         return await insert_once(self.surveys, listed(survey))
 
-    async def add_many(self, surveys: list[dict[str, Any]]) -> None:
-        await self._bound(surveys)
+    async def add_many(self, surveys: list[Survey]) -> None:
+        await self._bound([s.due_at for s in surveys])
         await insert_new(self.surveys, [listed(s) for s in surveys])
 
-    async def _bound(self, surveys: list[dict[str, Any]]) -> None:
+    async def _bound(self, due: list[datetime]) -> None:
         """Before the insert: a list never starts after a stored survey (an earlier bound only costs a query)."""
-        if surveys:
-            await self.bounds.update_one(by_id(LIST_KEY), {"$min": {"at": min(s[LIST_KEY] for s in surveys)}},
-                                         upsert=True)
+        if due:
+            await self.bounds.update_one(by_id(LIST_KEY), {"$min": {"at": min(due)}}, upsert=True)
 
-    async def get(self, survey_id: str) -> dict[str, Any] | None:
-        return await self.surveys.find_one(by_id(survey_id))
+    async def get(self, survey_id: str) -> Survey | None:
+        doc = await self.surveys.find_one(by_id(survey_id))
+        return None if doc is None else Survey.from_doc(doc)
 
-    async def set(self, survey: dict[str, Any], **fields: Any) -> None:
-        """Set fields of a survey whose step is already claimed (an answer, by its answer's insert)."""
-        await self.surveys.update_one(by_id(survey["_id"]), {"$set": {
-            **fields, FACETS: survey_facets({**survey, **fields})}})
+    async def update(self, read: Survey, step: Survey) -> None:
+        """Write a step already claimed elsewhere (an answer, by its answer's insert)."""
+        await self.surveys.update_one(by_id(read.id), {"$set": changes(read, step)})
 
-    async def claim(self, survey: dict[str, Any], owed: dict[str, Any] | None = None, **fields: Any) -> bool:
-        """Take the survey's next step (``fields``) as read, with the outbox entry it owes; False when taken."""
-        update: dict[str, Any] = {**fields, FACETS: survey_facets({**survey, **fields})}
-        if owed is not None:
-            update["outbox"] = owed
-        done = await self.surveys.update_one(step_filter(survey), {"$set": update})
+    async def claim(self, read: Survey, step: Survey) -> bool:
+        """Take the survey's next step (with the outbox entry it owes, if any) as read; False when taken."""
+        done = await self.surveys.update_one(step_filter(read), {"$set": changes(read, step)})
         return done.modified_count == 1
 
     async def sent(self, owed: list[tuple[str, str]]) -> int:
@@ -257,30 +273,32 @@ class SurveyStore:
                                               for s, e in owed], ordered=False)
         return done.modified_count
 
-    async def unsent(self, before: datetime) -> list[dict[str, Any]]:
-        return await self.surveys.find(unsent_filter(before), {"outbox": 1}).to_list()
+    async def unsent(self, before: datetime) -> list[Owed]:
+        found = await self.surveys.find(unsent_filter(before), {"outbox": 1}).to_list()
+        return [Owed(doc["_id"], OwedDue.from_doc(doc["outbox"])) for doc in found]
 
-    async def due(self, now: datetime, limit: int = 500) -> list[dict[str, Any]]:
+    async def due(self, now: datetime, limit: int = 500) -> list[Survey]:
         """Scheduled (or still waiting for their customer) and due."""
         found: list[dict[str, Any]] = []
         for status in DUE_STATUSES:
             found += await self.surveys.find(due_filter(status, now)).sort(LIST_KEY, ASCENDING).limit(limit).to_list()
-        return sorted(found, key=lambda s: s[LIST_KEY])[:limit]
+        return [Survey.from_doc(doc) for doc in sorted(found, key=lambda s: s[LIST_KEY])[:limit]]
 
-    async def expired(self, now: datetime, limit: int = 500) -> list[dict[str, Any]]:
+    async def expired(self, now: datetime, limit: int = 500) -> list[Survey]:
         cursor = self.surveys.find(expired_filter(now))
-        return await cursor.sort("expires_at", ASCENDING).limit(limit).to_list()
+        return [Survey.from_doc(doc) for doc in await cursor.sort("expires_at", ASCENDING).limit(limit).to_list()]
 
-    async def pending_for_case(self, case_id: str) -> list[dict[str, Any]]:
-        return await self.surveys.find(pending_for_case_filter(case_id)).to_list()
+    async def pending_for_case(self, case_id: str) -> list[Survey]:
+        return [Survey.from_doc(doc) for doc in await self.surveys.find(pending_for_case_filter(case_id)).to_list()]
 
     async def page(self, filters: dict[str, Any], cursor: str | None,
-                   limit: int) -> tuple[list[dict[str, Any]], str | None]:
-        """One page of surveys by due time, filtered in the store; and the next page's cursor."""
+                   limit: int) -> tuple[list[Survey], str | None]:
+        """One page of surveys by due time (bookkeeping left out), filtered in the store; and the next page's cursor."""
         bound = await self.bounds.find_one(by_id(LIST_KEY))
-        return await keyset_page(self.surveys, list_filter(**filters), LIST_KEY, ASCENDING, cursor, limit,
-                                 projection=HIDDEN, window=LIST_WINDOW if bound else None,
-                                 anchor=bound["at"] if bound else None)
+        found, next_cursor = await keyset_page(self.surveys, list_filter(**filters), LIST_KEY, ASCENDING, cursor,
+                                               limit, projection=HIDDEN, window=LIST_WINDOW if bound else None,
+                                               anchor=bound["at"] if bound else None)
+        return [Survey.from_doc(doc) for doc in found], next_cursor
 
 
 class DueOutbox:
@@ -294,41 +312,41 @@ class DueOutbox:
         self.legacy = legacy
 
     @staticmethod
-    def entry(event: Event, send_at: datetime, campaign_id: str | None) -> dict[str, Any]:
-        return {**Outbox.entry(event.event_id, event, send_at), "campaign_id": campaign_id}
+    def entry(event: Event, send_at: datetime, campaign_id: str | None) -> OwedDue:
+        return OwedDue.from_doc({**Outbox.entry(event.event_id, event, send_at), "campaign_id": campaign_id})
 
     async def publish(self, event: Event) -> None:
         await self._publish(event)
 
-    async def mark_sent(self, owed: list[dict[str, Any]]) -> None:
-        """Outbox entries (each with its ``survey_id``) published: drop them; a campaign counts what was dropped
+    async def mark_sent(self, owed: list[Owed]) -> None:
+        """Outbox entries published: drop them; a campaign counts what was dropped
         (an entry already dropped by another writer is not counted twice)."""
-        by_campaign: dict[str | None, list[dict[str, Any]]] = {}
-        for entry in owed:
-            by_campaign.setdefault(entry.get("campaign_id"), []).append(entry)
+        by_campaign: dict[str | None, list[Owed]] = {}
+        for one in owed:
+            by_campaign.setdefault(one.entry.campaign_id, []).append(one)
         for campaign_id, entries in by_campaign.items():
-            dropped = await self.surveys.sent([(e["survey_id"], e["_id"]) for e in entries])
+            dropped = await self.surveys.sent([(o.survey_id, o.entry.id) for o in entries])
             if campaign_id and dropped:
                 await self.counts.add(campaign_id, "published", dropped)
 
-    async def send(self, survey_id: str, entry: dict[str, Any], event: Event) -> None:
+    async def send(self, owed: Owed, event: Event) -> None:
         await self._publish(event)
-        await self.mark_sent([{**entry, "survey_id": survey_id}])
+        await self.mark_sent([owed])
 
     async def relay(self, before: datetime) -> int:
         """Publish owed events still unsent after their send time (their writer died); then the legacy outbox's."""
 
-        async def due() -> list[dict[str, Any]]:
+        async def due() -> list[Owed]:
             return await self.surveys.unsent(before)
 
-        async def events_of(survey: dict[str, Any]) -> list[Event]:
-            return [outbox.decode(survey["outbox"])]
+        async def events_of(owed: Owed) -> list[Event]:
+            return [outbox.decode(owed.entry.to_doc())]
 
-        async def settle(survey: dict[str, Any]) -> None:
-            await self.mark_sent([{**survey["outbox"], "survey_id": survey["_id"]}])
+        async def settle(owed: Owed) -> None:
+            await self.mark_sent([owed])
 
         relayed = await outbox.relay("surveys.outbox", due, events_of, settle, self._publish,
-                                     since=lambda survey: survey["outbox"]["send_at"])
+                                     since=lambda owed: owed.entry.send_at)
         return relayed + (await self.legacy.relay(before) if self.legacy else 0)
 
 
@@ -412,8 +430,9 @@ class LinkStore:
         await self.uses.delete_many(uses_before(cutoff))
         return gone.deleted_count
 
-    async def get(self, token_sha256: str) -> dict[str, Any] | None:
-        return await self.links.find_one(by_id(token_sha256))
+    async def get(self, token_sha256: str) -> AnswerLink | None:
+        doc = await self.links.find_one(by_id(token_sha256))
+        return None if doc is None else AnswerLink.from_doc(doc)
 
     async def used(self, token_sha256: str) -> bool:
         return await self.uses.find_one(by_id(token_sha256)) is not None
@@ -425,6 +444,12 @@ class LinkStore:
 
 class AnswerStore(Outbox):
     """One answer per survey (the claim) with its ``survey.answered`` event."""
+
+    async def add(self, answer: SurveyAnswer, event: Event) -> bool:
+        """Claim the survey's one answer with the event it owes; False when it was answered before."""
+        doc = answer.to_doc()
+        fields = {k: v for k, v in doc.items() if k != "_id"}
+        return await self.claim(answer.id, event, answer.answered_at, **fields, facets=answer_facets(doc))
 
     async def of(self, filters: dict[str, Any]) -> list[dict[str, Any]]:
         """The answers of a month, project and/or department (``results_filter``), without their events."""

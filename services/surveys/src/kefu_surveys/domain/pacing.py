@@ -61,3 +61,11 @@ def next_claim(
     first = earliest if next_slot_at is None or next_slot_at + guard < earliest else next_slot_at + guard
     count = min(total - cursor, max(1, math.floor(horizon / gap)))
     return Claim(cursor, count, first, gap)
+
+
+def paced_elsewhere(batch_by: str | None, instance: str, next_slot_at: datetime | None, now: datetime,
+                    horizon: timedelta) -> bool:
+    """Whether another instance paces the campaign: it claimed the last batch and its slots (plus a horizon of
+    slack) have not yet run out. One instance paces a campaign at a time; another takes over when it stops."""
+    return (batch_by not in (None, instance) and next_slot_at is not None
+            and now < next_slot_at + horizon)

@@ -17,9 +17,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from importlib import resources
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from .questionnaires import KINDS
+
+if TYPE_CHECKING:
+    from .surveys import Channel, Contact
 
 CHANNELS = ("phone", "sms", "wechat", "email")
 MAX_ATTEMPTS = 2
@@ -80,7 +83,7 @@ def is_dissatisfied(csat: int | None, solved: bool | None) -> bool:
     return (csat is not None and csat <= DISSATISFIED_CSAT) or solved is False
 
 
-def first_channel(kind: str, contact: dict[str, Any], policy: Policy | None = None) -> str:
+def first_channel(kind: str, contact: Contact, policy: Policy | None = None) -> Channel:
     """The first preferred channel the known contact allows; an agent's phone call when none does."""
     policy = policy or default_policy()
     for channel in policy.channels[kind]:
@@ -89,9 +92,9 @@ def first_channel(kind: str, contact: dict[str, Any], policy: Policy | None = No
     return "phone"
 
 
-def reachable(channel: str, contact: dict[str, Any]) -> bool:
+def reachable(channel: str, contact: Contact) -> bool:
     need = {"phone": "phone", "sms": "phone", "wechat": "wechat_openid", "email": "email"}[channel]
-    return bool(contact.get(need))
+    return bool(getattr(contact, need))
 
 
 @dataclass(frozen=True)
