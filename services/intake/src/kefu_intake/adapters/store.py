@@ -113,7 +113,7 @@ def problems_closed_before(before: datetime) -> dict[str, Any]:
     return {"closed_at": {"$lt": before}}
 
 
-KEY_CACHE_SIZE = 20_000  # recent callers' keys: about 5.5 MB, full after a few hours of hotline traffic
+KEY_CACHE_SIZE = 20_000  # recent callers' keys: about 5.5 MB, some two months of a 100,000-calls-a-year hotline
 
 
 class _KeyCache:
