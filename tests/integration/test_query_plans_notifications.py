@@ -33,6 +33,7 @@ from kefu_notifications.adapters.store import (
     due_filter,
     ensure_indexes,
     list_filter,
+    message_facets,
     of_messages,
     unlisted,
 )
@@ -226,3 +227,39 @@ async def test_operations_see_messages_masked_and_only_agents_and_relations_keep
         async with api(store, who) as other:
             assert (await other.get("/preferences/C-chen-001")).status_code == 403, who
             assert (await other.put("/preferences/C-chen-001", json={})).status_code == 403, who
+
+
+async def test_a_case_s_messages_are_listed_by_its_own_facet_with_the_other_filters_checked_on_them(
+        mongo, namespace, tmp_path):
+    """case_id is a solo facet (LIST_SOLO): a message carries 9 facets, not 16, and a request with a case id
+    reads that facet and checks recipient, channel and status on the case's few messages."""
+    store = await fill(mongo, namespace, tmp_path, n=6)
+    template = await store.messages.find_one({"status": "sent"})
+    made = []
+    for i, (case, channel, status) in enumerate([("K1", "sms", "sent"), ("K1", "sms", "failed"),
+                                                ("K1", "inbox", "sent"), ("K2", "sms", "sent")]):
+        doc = {k: v for k, v in template.items() if k != "facets"}
+        doc.update(_id=f"case-msg-{i}", case_id=case, channel=channel, status=status,
+                   created_at=T0 + timedelta(minutes=i))
+        doc["facets"] = message_facets(doc, status)
+        assert len(doc["facets"]) == 9
+        made.append(doc)
+    await store.messages.insert_many(made)
+    listed = {}
+    for filters in ({"case_id": "K1"}, {"case_id": "K1", "status": "sent"},
+                    {"case_id": "K1", "channel": "sms", "status": "failed"}, {"case_id": "K2", "channel": "inbox"},
+                    {"case_id": "K1", "recipient": template["recipient"], "channel": "inbox"}):
+        page, _ = await store.find_messages(filters, None, 50)
+        listed[tuple(sorted(filters.items()))] = [m["_id"] for m in page]
+        for query, sort in page_queries(list_filter(**filters), LIST_KEY, DESCENDING, None,
+                                        window=(T0, T0 + timedelta(hours=1))):
+            await assert_indexed(store.messages, query, sort=sort, limit=101, index="facets_1_created_at_-1__id_-1")
+    assert list(listed.values()) == [["case-msg-2", "case-msg-1", "case-msg-0"], ["case-msg-2", "case-msg-0"],
+                                     ["case-msg-1"], [], ["case-msg-2"]]
+    paged, cursor = [], None
+    while True:  # one at a time, through the cursor
+        page, cursor = await store.find_messages({"case_id": "K1", "channel": "sms"}, cursor, 1)
+        paged += [m["_id"] for m in page]
+        if not cursor:
+            break
+    assert paged == ["case-msg-1", "case-msg-0"]

@@ -90,16 +90,50 @@ def facet(filters: Mapping[str, Any]) -> str:
     return "&".join(_part(k, filters[k]) for k in sorted(filters) if filters[k] is not None)
 
 
-def facets_of(values: Mapping[str, Iterable[Any] | Any]) -> list[str]:
+def facets_of(values: Mapping[str, Iterable[Any] | Any], solo: Iterable[str] = ()) -> list[str]:
     """Every facet a document matches: each combination of its filterable values (a value of None matches no
-    filter; an iterable gives several values of one field, e.g. a status and "open")."""
+    filter; an iterable gives several values of one field, e.g. a status and "open").
+
+    ``solo``: selective fields (a case id: a handful of documents each) that get one facet of their own,
+    ``name=value``, instead of joining every combination. A request with one of them reads that facet and
+    checks its other filters on the few documents it holds (``facet_match``). A document then carries
+    2^(n-k) + k facets instead of 2^n, and every one is an index entry each of its writes pays for (a
+    message's 16 cost the store 0.58 ms per insert on SecantusDB, its 9 about 0.33 ms)."""
+    alone = frozenset(solo)
     options: list[list[tuple[str, Any] | None]] = []
+    single: set[str] = set()
     for name in sorted(values):
         value = values[name]
         given = list(value) if isinstance(value, (list, tuple, set, frozenset)) else [value]
-        options.append([None, *((name, v) for v in given if v is not None)])
+        if name in alone:
+            single.update(_part(name, v) for v in given if v is not None)
+        else:
+            options.append([None, *((name, v) for v in given if v is not None)])
     out = {"&".join(_part(n, v) for n, v in (c for c in combo if c is not None)) for combo in itertools.product(*options)}
-    return sorted(out)
+    return sorted(out | single)
+
+
+def facet_match(filters: Mapping[str, Any], solo: Iterable[str] = ()) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The store filter of a list request's equality filters, for documents whose facets ``facets_of`` made
+    with the same ``solo``, and what is left to check on the documents it finds (``keyset_page``'s
+    ``residual``): their one facet and nothing; or, with a solo field among them, that field's own facet and
+    the other filters, as equalities on the document's fields of those names. (The store could not check
+    them itself: SecantusDB uses an index only when every field of a filter is among its keys.)"""
+    given = {k: v for k, v in filters.items() if v is not None}
+    alone = frozenset(solo)
+    lead = next((k for k in sorted(given) if k in alone), None)
+    if lead is None:
+        return {FACETS: facet(given)}, {}
+    return {FACETS: _part(lead, given[lead])}, {k: v for k, v in sorted(given.items()) if k != lead}
+
+
+def _meets(doc: Mapping[str, Any], residual: Mapping[str, Any]) -> bool:
+    """Equality as the store has it: the field's value, or one of its values when it holds a list."""
+    for name, want in residual.items():
+        have = doc.get(name)
+        if have != want and not (isinstance(have, list) and want in have):
+            return False
+    return True
 
 
 def page_index(key: str, direction: int) -> list[tuple[str, int]]:
@@ -126,13 +160,18 @@ def page_queries(match: Mapping[str, Any], key: str, direction: int, cursor: str
 async def keyset_page(collection: AsyncCollection[dict[str, Any]], match: Mapping[str, Any], key: str,
                       direction: int, cursor: str | None, limit: int,
                       projection: Mapping[str, Any] | None = None, *, window: timedelta | None = None,
-                      anchor: datetime | None = None) -> tuple[list[dict[str, Any]], str | None]:
+                      anchor: datetime | None = None,
+                      residual: Mapping[str, Any] | None = None) -> tuple[list[dict[str, Any]], str | None]:
     """Up to ``limit`` documents after ``cursor`` in (``key``, ``_id``) order, and the next page's cursor.
 
     ``key`` must be set on every listed document (a missing key sorts apart and a range never reaches it).
     ``window`` (a datetime ``key``): read in growing windows from ``anchor`` (newest first: now; oldest
     first: the oldest key there may be) instead of matching everything past the cursor at once.
+    ``residual`` (from ``facet_match``, for a solo facet: the few documents of one case, say): equalities
+    checked here on every document ``match`` selects past the cursor, read in one query.
     """
+    if residual:
+        return await _checked_page(collection, match, key, direction, cursor, limit, projection, residual)
     order = [(key, direction), ("_id", direction)]
     proj = dict(projection) if projection else None
     found: list[dict[str, Any]] = []
@@ -156,6 +195,33 @@ async def keyset_page(collection: AsyncCollection[dict[str, Any]], match: Mappin
     page = found[:limit]
     more = len(found) > limit and page
     return page, (encode_cursor(page[-1].get(key), page[-1]["_id"]) if more else None)
+
+
+async def _checked_page(collection: AsyncCollection[dict[str, Any]], match: Mapping[str, Any], key: str,
+                        direction: int, cursor: str | None, limit: int, projection: Mapping[str, Any] | None,
+                        residual: Mapping[str, Any]) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of a solo facet's documents that meet ``residual``: the facet past the cursor in one read (it
+    holds one case's documents, not a history), checked here, the page and its cursor as ``keyset_page``'s."""
+    proj = {**projection, **{name: 1 for name in residual}, key: 1} if projection else None
+    order = [(key, direction), ("_id", direction)]
+    further = "$lt" if direction == DESCENDING else "$gt"
+    queries = [(dict(match), order)]
+    if cursor is not None:
+        bound, last_id = decode_cursor(cursor)
+        queries = [({**match, key: bound, "_id": {further: last_id}}, [("_id", direction)]),
+                   ({**match, key: {further: bound}}, order)]
+    found: list[dict[str, Any]] = []
+    for query, sort in queries:
+        found.extend(d for d in await collection.find(query, projection=proj).sort(sort).to_list() if _meets(d, residual))
+        if len(found) > limit:
+            break
+    page = found[:limit]
+    more = len(found) > limit and page
+    after = encode_cursor(page[-1].get(key), page[-1]["_id"]) if more else None
+    if projection:  # the fields read only to check them are not the caller's
+        extra = [name for name in {*residual, key} if name not in projection]
+        page = [{k: v for k, v in d.items() if k not in extra} for d in page]
+    return page, after
 
 
 async def _windows(read: Any, match: Mapping[str, Any], key: str, newest_first: bool, bound: datetime | None,

@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from kefu_kit import insert_each, insert_new, insert_once
-from kefu_kit.pages import FACETS, facet, facets_of, keyset_page, page_index
+from kefu_kit.pages import FACETS, facet_match, facets_of, keyset_page, page_index
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -38,6 +38,8 @@ from ..domain.recipients import Preference
 from ..domain.status import derive_status
 
 LIST_FIELDS = ("recipient", "case_id", "channel", "status")  # what GET /notifications filters on
+# a case has a handful of messages: its id gets a facet of its own and joins no combination (kefu_kit.pages)
+LIST_SOLO = ("case_id",)
 LIST_KEY = "created_at"  # newest first
 LIST_WINDOW = timedelta(minutes=5)  # the first window a page reads back from now (kefu_kit.pages)
 
@@ -88,13 +90,23 @@ def of_messages(message_ids: list[str]) -> dict[str, Any]:
 
 
 def list_filter(**filters: Any) -> dict[str, Any]:
-    """A list request's filters (recipient, case_id, channel, status) as the one facet that selects them."""
-    return {FACETS: facet({k: v for k, v in filters.items() if k in LIST_FIELDS and v is not None})}
+    """A list request's filters (recipient, case_id, channel, status) as the facet that selects them (with a case
+    id: its own facet; the other filters are then checked on its few messages, see ``list_residual``)."""
+    return facet_match(_list_fields(filters), solo=LIST_SOLO)[0]
+
+
+def list_residual(**filters: Any) -> dict[str, Any]:
+    """What a list request's facet leaves to check on the messages it finds (nothing without a case id)."""
+    return facet_match(_list_fields(filters), solo=LIST_SOLO)[1]
+
+
+def _list_fields(filters: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in filters.items() if k in LIST_FIELDS and v is not None}
 
 
 def message_facets(message: dict[str, Any], status: str) -> list[str]:
     return facets_of({"recipient": message["recipient"], "case_id": message.get("case_id"),
-                      "channel": message["channel"], "status": status})
+                      "channel": message["channel"], "status": status}, solo=LIST_SOLO)
 
 
 def message_doc(message: Message) -> dict[str, Any]:
@@ -217,7 +229,7 @@ class NotificationStore:
                             limit: int) -> tuple[list[dict[str, Any]], str | None]:
         """One page of messages, newest first, filtered in the store; and the next page's cursor."""
         return await keyset_page(self.messages, list_filter(**filters), LIST_KEY, DESCENDING, cursor, limit,
-                                 window=LIST_WINDOW)
+                                 window=LIST_WINDOW, residual=list_residual(**filters))
 
     async def outcomes_for(self, message_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
         by_message: dict[str, list[dict[str, Any]]] = {m: [] for m in message_ids}
