@@ -30,7 +30,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from kefu_contracts import Event
 from pymongo import ASCENDING, ReplaceOne
@@ -51,15 +51,22 @@ class NotFound(KeyError):
     """No aggregate with that id."""
 
 
-@dataclass
-class Change:
-    """What a change function returns: the new state and the events it owes."""
+S = TypeVar("S")
 
-    state: dict[str, Any]
+
+@dataclass
+class Change(Generic[S]):
+    """What a change function returns: the new state and the events it owes.
+
+    The store takes ``Change[dict]`` (documents); a service whose aggregate is a typed
+    model may decide on ``Change[ItsModel]`` and convert at its repository (routing's cases).
+    """
+
+    state: S
     events: list[Event] = field(default_factory=list)
 
 
-ChangeFn = Callable[[dict[str, Any]], "Change | None"]
+ChangeFn = Callable[[dict[str, Any]], "Change[dict[str, Any]] | None"]
 
 
 # Every filter the store sends, from these functions: tests/integration/test_query_plans_aggregates.py
