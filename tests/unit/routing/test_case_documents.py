@@ -44,10 +44,17 @@ def assert_round_trip(doc: dict[str, Any]) -> None:
 
 
 def step(doc: dict[str, Any], command) -> dict[str, Any]:
-    """One command as the store runs it: read the stored document, change the case, write its next revision."""
-    change = command(Case.from_doc(copy.deepcopy(doc)))
+    """One command as the store runs it: read the stored document, change the case, write its next revision.
+
+    The document read is handed over as it is (the case repository's changes declare ``copies_input``):
+    the case and the document written must share nothing a change alters, so the one read stays as it was.
+    """
+    before = copy.deepcopy(doc)
+    change = command(Case.from_doc(doc))
     change.state.rev = doc["rev"] + 1
-    return stored(change.state.to_doc())
+    written = change.state.to_doc()
+    assert same(doc, before), "the document read is left as it was"
+    return stored(written)
 
 
 async def a_case(event_kind: str = "repair", *vips: str, **over: Any) -> dict[str, Any]:
@@ -146,9 +153,13 @@ def test_an_older_document_round_trips_unknown_keys_and_entries_included() -> No
 
 def test_a_field_an_older_document_lacks_is_written_once_a_change_sets_it_even_in_place() -> None:
     doc = older_case()
-    case = Case.from_doc(copy.deepcopy(doc))
+    before = copy.deepcopy(doc)
+    case = Case.from_doc(doc)
     raise_level(case, 2, "repeat_complaint", routing(), T0 + timedelta(hours=3), "fu-1", "routing")
     written = case.to_doc()
+    written["legacy_note"]["kept"].append("written")  # the document written shares nothing with the one read
+    assert same(doc, before)
+    written["legacy_note"]["kept"].pop()
     assert [e["to"] for e in written["escalations"]] == [2]  # appended to a default: still written
     assert list(written)[-1] == "escalations", "a new key goes after the ones the document had"
     change = diff(doc, written)

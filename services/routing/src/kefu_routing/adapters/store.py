@@ -46,17 +46,25 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
         await db[collection].create_indexes(indexes)
 
 
+# A change of one case: the changed case and its events, or None for "nothing to do" (the case left as it was).
 CaseChange = Callable[[Case], "Change[Case] | None"]
 
 
 class _OnDoc:
     """A change of a ``Case`` as the aggregate store's change of a document, keeping the ``Case`` it made.
 
-    The store hands the change a private copy of the stored document: it becomes a ``Case``
-    (validated once), the change decides on it, and the result goes back as a document
-    (dumped once) with its new revision. The ``Case`` made is what the store then holds,
-    so the caller gets it back without reading or validating it again.
+    The stored document becomes a ``Case`` (validated once), the change decides on it, and
+    the result goes back as a document (dumped once) with its new revision. The ``Case``
+    made is what the store then holds, so the caller gets it back without reading or
+    validating it again.
+
+    ``copies_input``: the store need not deep-copy the document first. Validating builds
+    the case's own lists and parts, sharing only immutable values with the document (and
+    the values of keys no model declares, which no change touches), and dumping builds a
+    new document; the one the store read stays as it was, for the revision's diff.
     """
+
+    copies_input = True
 
     def __init__(self, fn: CaseChange) -> None:
         self.fn = fn
@@ -66,7 +74,7 @@ class _OnDoc:
         case = Case.from_doc(doc)
         change = self.fn(case)
         if change is None:
-            self.made = None
+            self.made = case  # as it was read: the store returns that revision
             return None
         case = change.state
         case.rev = doc["rev"] + 1  # the revision it is stored as (the store sets the same)
@@ -74,7 +82,7 @@ class _OnDoc:
         return Change(case.to_doc(), change.events)
 
     def result(self, doc: dict[str, Any]) -> Case:
-        """The case the store returned: the one made if that is the revision stored, else the document read."""
+        """The case the store returned: the one in hand if it is that revision, else the document's."""
         made = self.made
         return made if made is not None and made.rev == doc["rev"] else Case.from_doc(doc)
 

@@ -317,16 +317,20 @@ class Case(Part):
     def to_doc(self) -> dict[str, Any]:
         """The document to store: the one read, with what changed (see the module docstring)."""
         doc = self.model_dump(by_alias=True, exclude_unset=True)
-        fields = type(self).model_fields
-        for name in fields.keys() - self.model_fields_set:
-            # a default changed in place (``case.escalations.append`` on a case without them): it is set now
-            info = fields[name]
-            default = info.get_default(call_default_factory=True)
-            if getattr(self, name) != default:
+        given = self.model_fields_set
+        for name in _GROWABLE:
+            # a default list grown in place (``case.escalations.append`` on a case stored without any) is
+            # set now, though pydantic saw no assignment; other defaults only change by assignment
+            if name not in given and getattr(self, name):
                 doc.update(self.model_dump(by_alias=True, include={name}))
-        if not self._keys:
+        keys = self._keys
+        if not keys or tuple(doc) == keys:
             return doc
-        ordered = {key: doc[key] for key in self._keys if key in doc}
+        ordered = {key: doc[key] for key in keys if key in doc}
         if len(ordered) != len(doc):
             ordered.update(doc)  # keys new to the document, after the ones it had
         return ordered
+
+
+# The case's fields whose default is an empty list: the ones a change can alter without assigning them.
+_GROWABLE = tuple(name for name, info in Case.model_fields.items() if info.default_factory is list)
