@@ -363,3 +363,27 @@ async def test_mutate_many_changes_each_once_and_falls_back_alone_when_raced(mon
         await store.mutate_many([("m1", bump(1)), ("nobody", bump(2))])
     with pytest.raises(ValueError):
         await store.mutate_many([("m1", bump(1)), ("m1", bump(1))])
+
+
+async def test_a_change_that_copies_its_input_gets_the_state_itself_and_its_revision_is_still_a_diff(
+        mongo, namespace):
+    """``copies_input``: no deep copy first (a typed repository validates and dumps, which copies already)."""
+    db = mongo[f"{namespace}_aggregates"]
+    store = AggregateStore(db, "things", lambda e: asyncio.sleep(0))
+    await store.create({"_id": "a9", "items": [1], "other": {"x": 1}}, [])
+    given: list[dict] = []
+
+    class Copying:
+        copies_input = True
+
+        def __call__(self, state: dict) -> Change:
+            given.append(state)
+            return Change({**state, "items": [*state["items"], 2]})  # a new document; ``state`` left alone
+
+    for mutate in (store.mutate("a9", Copying()), store.mutate_many([("a9", Copying())])):
+        await mutate
+    first, second = given
+    assert first["items"] == [1] and second["items"] == [1, 2], "each got the stored state, unchanged by the change"
+    assert (await store.get("a9"))["items"] == [1, 2, 2]
+    diffs = [h["change"] for h in await store.history("a9")][1:]
+    assert diffs == [{"set": {"rev": 2}, "push": {"items": [2]}}, {"set": {"rev": 3}, "push": {"items": [2]}}]

@@ -33,6 +33,7 @@ BODY = f"厨房漏水, 请回电 {PHONE} 或 {EMAIL}, 身份证 {ID_NUMBER}"
 
 def case(i: int, department: str) -> dict[str, Any]:
     return {"_id": f"case-{i}", "department": department, "status": "in_progress", "level": 1, "kind": "complaint",
+            "assignment_rule": "t", "correlation_id": f"call-{i}", "opened_event_id": f"co-{i}",
             "project": "P1", "building": "B1", "category": "leak", "customer_id": f"cust-{i}", "assignee": None,
             "subject": f"漏水 {PHONE}", "body": BODY, "overdue": [], "is_overdue": False,
             "opened_at": NOW - timedelta(minutes=i), "responded_at": NOW,

@@ -17,6 +17,7 @@ from kefu_routing.adapters.store import (
     ensure_indexes,
 )
 from kefu_routing.context import Routing
+from kefu_routing.domain.complaints import ComplaintRef
 
 pytestmark = pytest.mark.integration
 
@@ -36,9 +37,8 @@ async def r(mongo, namespace) -> Routing:
                    vips=VipStore(db), reports=RecentReports(db))
 
 
-def report(i: int, opened_at: datetime) -> dict[str, Any]:
-    return {"_id": f"case-{i}", "customer_id": f"cust-{i % 3}", "kind": "complaint", "project": "P",
-            "building": "B", "category": "leak", "opened_at": opened_at}
+def report(i: int, opened_at: datetime) -> ComplaintRef:
+    return ComplaintRef(f"case-{i}", f"cust-{i % 3}", "P", "B", "leak", opened_at, kind="complaint")
 
 
 async def test_reports_older_than_every_window_are_pruned(r):
@@ -91,6 +91,8 @@ async def test_groups_close_when_their_window_ends(r):
 async def test_a_fired_timer_is_deleted_and_a_pending_one_stays(r):
     respond_by, resolve_by = NOW - timedelta(minutes=5), NOW + timedelta(hours=4)
     case = {"_id": "case-t", "status": "assigned", "kind": "repair", "level": 0, "department": "engineering",
+            "customer_id": "cust-t", "body": "漏水", "assignment_rule": "r", "correlation_id": "call-t",
+            "opened_event_id": "co-t",
             "deadlines": {"respond_by": respond_by, "resolve_by": resolve_by, "rule": "r"},
             "responded_at": None, "overdue": [], "is_overdue": False, "timeline": [], "applied": [],
             "opened_at": NOW - timedelta(hours=1)}

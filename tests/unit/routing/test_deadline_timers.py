@@ -2,15 +2,19 @@
 
 from datetime import datetime, timedelta, timezone
 
+from kefu_routing.domain.case import Case
 from kefu_routing.opening import building_group_key, deadline_timers
 
 AT = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
 
 
-def case(**overrides):
-    return {"_id": "c1", "status": "assigned", "responded_at": None, "customer_id": "u1", "project": "滨江花园",
-            "building": "3幢", "category": "leak", "opened_at": AT, "kind": "repair",
-            "deadlines": {"respond_by": AT + timedelta(hours=2), "resolve_by": AT + timedelta(days=3)}, **overrides}
+def case(**overrides) -> Case:
+    return Case.from_doc({
+        "_id": "c1", "status": "assigned", "responded_at": None, "customer_id": "u1", "project": "滨江花园",
+        "building": "3幢", "category": "leak", "opened_at": AT, "kind": "repair", "body": "漏水",
+        "department": "engineering", "assignment_rule": "repair", "correlation_id": "call-1", "opened_event_id": "co-1",
+        "deadlines": {"respond_by": AT + timedelta(hours=2), "resolve_by": AT + timedelta(days=3), "rule": "repair"},
+        **overrides})
 
 
 def test_an_open_case_waits_for_its_response_and_its_resolution():

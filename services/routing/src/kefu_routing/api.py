@@ -105,15 +105,16 @@ def build_router(r: Routing) -> APIRouter:
     router = APIRouter(tags=["cases"])
 
     async def visible(case_id: str, who: Principal) -> dict[str, Any]:
+        """The stored document, if ``who`` may see it (reads answer with it as it is: no model needed)."""
         case = await r.cases.get(case_id)
         if case is None or not who.can_see(case):
             raise HTTPException(404, f"no case {case_id}")
         return case
 
-    async def apply(case_id: str, who: Principal, make: Callable[[], Callable]) -> dict[str, Any]:
+    async def apply(case_id: str, who: Principal, make: Callable[[], commands.CaseCommand]) -> dict[str, Any]:
         await visible(case_id, who)
         try:
-            case = await r.cases.mutate(case_id, make())
+            case = await r.cases.mutate_case(case_id, make())
         except commands.Forbidden as exc:
             raise HTTPException(403, str(exc)) from exc
         except commands.Conflict as exc:
@@ -123,7 +124,7 @@ def build_router(r: Routing) -> APIRouter:
         except ConcurrentChange as exc:
             raise HTTPException(503, str(exc), headers={"Retry-After": "1"}) from exc
         await schedule_deadlines(case, r)
-        return access.shown(_public(case), who)
+        return access.shown(_public(case.to_doc()), who)
 
     def now() -> datetime:
         return datetime.now(timezone.utc)

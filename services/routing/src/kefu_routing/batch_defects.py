@@ -15,19 +15,20 @@ from typing import Any
 from kefu_contracts import derived_event_id
 
 from .context import Routing
+from .domain.case import Case
 from .domain.complaints import group_key
 from .domain.groups import BatchDefect, find_batch_defects, suspects_batch
 from .events import defect_batch_suspected
-from .refs import case_ref
+from .refs import case_ref, report_ref
 
 
-def batch_key(case: dict[str, Any], r: Routing) -> str | None:
+def batch_key(case: Case, r: Routing) -> str | None:
     """``project|building|category`` of an in-unit repair that may be one of a batch; None for any other case."""
     ref = case_ref(case)
     return group_key(ref) if suspects_batch(ref, r.group_rule) else None
 
 
-async def signal_batch_defects(cases: list[dict[str, Any]], r: Routing, now: datetime) -> list[dict[str, Any]]:
+async def signal_batch_defects(cases: list[Case], r: Routing, now: datetime) -> list[dict[str, Any]]:
     """The signals ``cases`` (in-unit repairs of ONE building and category) complete, each created once."""
     if not cases:
         return []
@@ -37,15 +38,16 @@ async def signal_batch_defects(cases: list[dict[str, Any]], r: Routing, now: dat
     window = r.group_rule.batch_window
     first, last = min(ref.opened_at for ref in refs), max(ref.opened_at for ref in refs)
     first_case = cases[0]
-    recent = await r.reports.in_building(first_case["project"], first_case["building"], first_case["category"],
+    assert first_case.project and first_case.building and first_case.category  # they make the key
+    recent = await r.reports.in_building(first_case.project, first_case.building, first_case.category,
                                          ["repair"], first - window)
     # a burst's first report is at most one window before its newest; a signal counts within one window of it
     signalled = await r.signals.starts_between(key, first - 2 * window, last + window)
-    found = find_batch_defects(refs, [case_ref(doc) for doc in recent], signalled, r.group_rule)
-    by_id = {c["_id"]: c for c in cases}
+    found = find_batch_defects(refs, [report_ref(doc) for doc in recent], signalled, r.group_rule)
+    by_id = {c.id: c for c in cases}
     signals = []
     for defect in found:
-        lead = by_id.get(defect.lead.case_id) or await r.cases.get(defect.lead.case_id)
+        lead = by_id.get(defect.lead.case_id) or await r.cases.get_case(defect.lead.case_id)
         assert lead is not None, "a recent report's case exists (reports are added after their case)"
         state = _signal(key, defect, r, now)
         signal, _ = await r.signals.create(state, [defect_batch_suspected(state, lead, now)])

@@ -58,6 +58,7 @@ from kefu_kit.batches import Batch, Item, for_each_key
 from . import reactions
 from .batch_defects import batch_key, signal_batch_defects
 from .context import Routing
+from .domain.case import Case
 from .opening import (
     building_group_key,
     deadline_timers,
@@ -66,6 +67,7 @@ from .opening import (
     new_case,
     read_for_opening,
 )
+from .refs import case_ref
 
 Clock = Callable[[], datetime]
 
@@ -83,7 +85,7 @@ class BatchHandlers:
     async def cases_opened(self, batch: Batch[CaseOpened]) -> None:
         r = self.r
         events = batch.events_in
-        stored = await r.cases.snapshots_of([e.case_id for e in events])
+        stored = await r.cases.get_cases([e.case_id for e in events])
         new = [e for e in events if e.case_id not in stored]
         if new:
             await r.cases.mark_opened(min(e.occurred_at for e in new))
@@ -93,37 +95,37 @@ class BatchHandlers:
             firsts.setdefault(event.case_id, event)
         reads = await read_for_opening(list(firsts.values()), r)
 
-        async def decide(event: CaseOpened) -> tuple[dict[str, Any], list[Any]]:
+        async def decide(event: CaseOpened) -> tuple[Case, list[Any]]:
             return await new_case(event, r, self.now(), reads)
 
         decided = await for_each_key(list(firsts.values()), lambda e: e.case_id, decide, concurrency=self.concurrency)
         # the oldest-case mark was lowered above, before any of them exists (``CaseRepository.create``)
-        created = {state["_id"]: state for state, _ in await r.cases.create_many(decided)}
+        created = {case.id: case for case, _ in await r.cases.create_cases(decided)}
         cases = list({e.case_id: stored.get(e.case_id) or created[e.case_id] for e in events}.values())
-        await r.reports.add_many(cases)
+        await r.reports.add_many([case_ref(case) for case in cases])
         await r.timers.schedule_many([t for case in cases for t in deadline_timers(case)])
 
-        by_building: dict[str, list[dict[str, Any]]] = {}
+        by_building: dict[str, list[Case]] = {}
         for case in cases:
             if needs_group_check(case, r) and (key := building_group_key(case)) is not None:
                 by_building.setdefault(key, []).append(case)
 
-        async def group(item: tuple[str, list[dict[str, Any]]]) -> None:
+        async def group(item: tuple[str, list[Case]]) -> None:
             await detect_groups(item[1], r, self.now())
 
         await for_each_key(list(by_building.items()), lambda item: item[0], group, concurrency=self.concurrency)
         if r.signals is not None:
-            suspects: dict[str, list[dict[str, Any]]] = {}
+            suspects: dict[str, list[Case]] = {}
             for case in cases:
                 if (key := batch_key(case, r)) is not None:
                     suspects.setdefault(key, []).append(case)
 
-            async def signal(item: tuple[str, list[dict[str, Any]]]) -> None:
+            async def signal(item: tuple[str, list[Case]]) -> None:
                 await signal_batch_defects(item[1], r, self.now())
 
             await for_each_key(list(suspects.items()), lambda item: item[0], signal, concurrency=self.concurrency)
         if r.parking is not None:  # redeliveries too: a crash may have come between the create and this
-            await r.parking.apply_for(r, [c["_id"] for c in cases], self.now())
+            await r.parking.apply_for(r, [c.id for c in cases], self.now())
 
     async def cases_followed_up(self, batch: Batch[CaseFollowedUp]) -> None:
         await self._parked_first(batch)

@@ -9,32 +9,29 @@ counted from now, an entry in its escalation record and its timeline, and a
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from kefu_contracts import Event
 
 from .context import Routing
+from .domain.case import Case, Deadlines, Escalated, LevelChange
 from .domain.complaints import approver_for
 from .events import complaint_escalated
 
 
 def raise_level(
-    case: dict[str, Any], new_level: int, reason: str, r: Routing, now: datetime, cause: str, actor: str,
+    case: Case, new_level: int, reason: str, r: Routing, now: datetime, cause: str, actor: str,
     related: list[str] | None = None, publish: bool = True,
 ) -> list[Event]:
     """Apply a level change to ``case`` in place; the events it owes (none when the level does not rise)."""
-    previous = case.get("level") or 0
+    previous = case.level or 0
     if new_level <= previous:
         return []
-    case["level"] = new_level
-    due = r.deadlines(case["_id"], case["kind"], new_level, case.get("urgent_flags", []), now)
-    case["deadlines"] = due.stored()
-    case.setdefault("escalations", []).append(
-        {"from": previous, "to": new_level, "reason": reason, "at": now, "actor": actor, "cause": cause,
-         "approver_role": approver_for(new_level)}
-    )
-    case["timeline"].append({"at": now, "type": "escalated", "from": previous, "to": new_level, "reason": reason,
-                             "actor": actor})
+    case.level = new_level
+    case.deadlines = Deadlines.of(r.deadlines(case.id, case.kind, new_level, case.urgent_flags, now))
+    case.escalations.append(LevelChange(from_level=previous, to_level=new_level, reason=reason, at=now, actor=actor,
+                                        cause=cause, approver_role=approver_for(new_level)))
+    case.timeline.append(Escalated(at=now, type="escalated", from_level=previous, to_level=new_level, reason=reason,
+                                   actor=actor))
     if not publish:
         return []
     return [complaint_escalated(case, previous, reason, now, cause, related)]

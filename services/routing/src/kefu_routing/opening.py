@@ -19,36 +19,37 @@ from kefu_kit.aggregates import Change
 
 from .batch_defects import batch_key, signal_batch_defects
 from .context import Routing
+from .domain.case import Assigned, Case, Deadlines, JoinedGroup, Opened, Warranty, WorkOrder
 from .domain.complaints import escalate, find_group, group_key, initial_level, is_repeat
 from .domain.groups import counts_for_group, element_of
 from .domain.warranty import decide_warranty
 from .escalation import raise_level
 from .events import case_assigned, complaint_escalated, group_changed, status_changed
-from .refs import case_ref
+from .refs import case_ref, report_ref
 
 GROUP_LEVEL = 3
 
 
-async def open_case(event: CaseOpened, r: Routing, now: datetime) -> dict[str, Any]:
+async def open_case(event: CaseOpened, r: Routing, now: datetime) -> Case:
     """Create the case once; on a redelivery make sure what follows its creation happened too.
 
     One event at a time; a batch does the same steps in phases (``batch_handlers.open_cases``).
     """
-    case = await establish(event, r, now, await r.cases.get(event.case_id))
-    await r.reports.add(case)
+    case = await establish(event, r, now, await r.cases.get_case(event.case_id))
+    await r.reports.add(case_ref(case))
     await schedule_deadlines(case, r)
     if needs_group_check(case, r):
         await detect_group(case, r, now)
     if r.signals is not None and batch_key(case, r) is not None:
         await signal_batch_defects([case], r, now)
     if r.parking is not None:  # events about it that came first, applied after it is whole (as in order)
-        await r.parking.apply_for(r, [case["_id"]], now)
-        case = await r.cases.get(case["_id"]) or case
+        await r.parking.apply_for(r, [case.id], now)
+        case = await r.cases.get_case(case.id) or case
     return case
 
 
-async def establish(event: CaseOpened, r: Routing, now: datetime, stored: dict[str, Any] | None,
-                    *, marked: bool = False) -> dict[str, Any]:
+async def establish(event: CaseOpened, r: Routing, now: datetime, stored: Case | None,
+                    *, marked: bool = False) -> Case:
     """The case ``event`` opens: ``stored`` when it exists (a redelivery), else created now, once.
 
     ``marked``: the oldest-case mark was lowered for it already (see ``CaseRepository.create``).
@@ -56,13 +57,13 @@ async def establish(event: CaseOpened, r: Routing, now: datetime, stored: dict[s
     if stored is not None:
         return stored
     state, events = await new_case(event, r, now)
-    case, _ = await r.cases.create(state, events, marked=marked)
+    case, _ = await r.cases.create_case(state, events, marked=marked)
     return case
 
 
-def needs_group_check(case: dict[str, Any], r: Routing) -> bool:
+def needs_group_check(case: Case, r: Routing) -> bool:
     """A complaint, or a repair of a shared problem (``domain.groups``), not in a group yet."""
-    return (case["kind"] in r.group_kinds and not case.get("group_id")
+    return (case.kind in r.group_kinds and not case.group_id
             and counts_for_group(case_ref(case), r.group_rule))
 
 
@@ -86,7 +87,7 @@ async def read_for_opening(events: list[CaseOpened], r: Routing) -> OpeningReads
 
 
 async def new_case(event: CaseOpened, r: Routing, now: datetime,
-                   reads: OpeningReads | None = None) -> tuple[dict[str, Any], list[Any]]:
+                   reads: OpeningReads | None = None) -> tuple[Case, list[Any]]:
     """The case ``event`` opens and the events its opening owes, decided (reads only: nothing stored yet).
 
     ``reads``: the batch's prefetched reads (``read_for_opening``); without them, read for this case alone.
@@ -99,10 +100,11 @@ async def new_case(event: CaseOpened, r: Routing, now: datetime,
         handover = event.handover_date.astimezone(r.calendar.tz).date() if event.handover_date else None
         decision = decide_warranty(event.category, handover, event.occurred_at.astimezone(r.calendar.tz).date(),
                                    r.warranty)
-        warranty = {"under_warranty": decision.under_warranty, "expires_on": str(decision.expires_on or "") or None,
-                    "reason": decision.reason, "rule": decision.rule}
+        warranty = Warranty(under_warranty=decision.under_warranty,
+                            expires_on=str(decision.expires_on or "") or None, reason=decision.reason,
+                            rule=decision.rule)
     department, rule = r.rules.assign(kind, event.category, event.project, text,
-                                      warranty["under_warranty"] if warranty else None)
+                                      warranty.under_warranty if warranty else None)
     level, reason = 0, None
     if kind == "complaint":
         vip = event.customer_id in reads.vips if reads else await r.vips.is_vip(event.customer_id)
@@ -118,118 +120,117 @@ async def new_case(event: CaseOpened, r: Routing, now: datetime,
                 level, reason = repeated, "repeat_complaint"
     due = r.deadlines(event.case_id, kind, max(level, 1), event.urgent_flags, event.occurred_at)
     assignee = await r.assignee_for(department, now)
-    case: dict[str, Any] = {
-        "_id": event.case_id,
-        "status": "assigned",
-        "kind": kind,
-        "category": event.category,
-        "urgent_flags": list(event.urgent_flags),
-        "customer_id": event.customer_id,
-        "channel": event.channel.value,
-        "project": event.project,
-        "building": event.building,
-        "unit": event.unit,
-        "element": element_of(event.element, text, r.group_rule),  # a shared building element, if named
-        "handover_date": event.handover_date,
-        "subject": event.subject,
-        "body": event.body,
-        "warranty": warranty,
-        "department": department,
-        "assignment_rule": rule,
-        "assignee": assignee,
-        "level": level,
-        "escalations": [],
-        "deadlines": due.stored(),
-        "pauses": [],
-        "overdue": [],
-        "is_overdue": False,  # the indexed form of ``overdue`` for lists (an array's emptiness is not indexable)
-        "opened_at": event.occurred_at,
-        "responded_at": None,
-        "resolved_at": None,
-        "closed_at": None,
-        "correlation_id": event.correlation_id,
-        "opened_event_id": event.event_id,
-        "contacts": [event.contact_id],
-        "applied": [event.event_id],
-        "approvals": [],
-        "group_id": None,
-        "work_order": (
-            {"id": derived_event_id("wo", event.case_id), "status": "open", "progress": [], "cost": None,
-             "completed_at": None, "notes": None} if kind == "repair" else None
+    case = Case(
+        id=event.case_id,
+        status="assigned",
+        kind=kind,
+        category=event.category,
+        urgent_flags=list(event.urgent_flags),
+        customer_id=event.customer_id,
+        channel=event.channel.value,
+        project=event.project,
+        building=event.building,
+        unit=event.unit,
+        element=element_of(event.element, text, r.group_rule),  # a shared building element, if named
+        handover_date=event.handover_date,
+        subject=event.subject,
+        body=event.body,
+        warranty=warranty,
+        department=department,
+        assignment_rule=rule,
+        assignee=assignee,
+        level=level,
+        escalations=[],
+        deadlines=Deadlines.of(due),
+        pauses=[],
+        overdue=[],
+        is_overdue=False,
+        opened_at=event.occurred_at,
+        responded_at=None,
+        resolved_at=None,
+        closed_at=None,
+        correlation_id=event.correlation_id,
+        opened_event_id=event.event_id,
+        contacts=[event.contact_id],
+        applied=[event.event_id],
+        approvals=[],
+        group_id=None,
+        work_order=(
+            WorkOrder(id=derived_event_id("wo", event.case_id), status="open", progress=[], cost=None,
+                      completed_at=None, notes=None) if kind == "repair" else None
         ),
-        "timeline": [
-            {"at": event.occurred_at, "type": "opened", "status": "opened", "actor": "intake",
-             "contact_id": event.contact_id},
-            {"at": now, "type": "assigned", "status": "assigned", "actor": "routing", "department": department,
-             "assignee": assignee, "rule": rule},
+        timeline=[
+            Opened(at=event.occurred_at, type="opened", status="opened", actor="intake",
+                   contact_id=event.contact_id),
+            Assigned(at=now, type="assigned", status="assigned", actor="routing", department=department,
+                     assignee=assignee, rule=rule),
         ],
-    }
+    )
     events: list[Any] = [case_assigned(case, now), status_changed(case, "opened", "routing", now, event.event_id)]
     if level > 1 and reason:
-        case["level"] = 0
+        case.level = 0
         events += raise_level(case, level, reason, r, now, event.event_id, "routing")
     return case, events
 
 
-async def schedule_deadlines(case: dict[str, Any], r: Routing) -> None:
+async def schedule_deadlines(case: Case, r: Routing) -> None:
     """Durable timers for the case's current deadlines (idempotent; stale ones are ignored when they fire)."""
     for case_id, which, due_at in deadline_timers(case):
         await r.timers.schedule(case_id, which, due_at)
 
 
-def deadline_timers(case: dict[str, Any]) -> list[tuple[str, str, datetime]]:
+def deadline_timers(case: Case) -> list[tuple[str, str, datetime]]:
     """The (case_id, which, due_at) timers the case's current deadlines need: none once it is resolved."""
-    if case["status"] in ("resolved", "closed"):
+    if case.status in ("resolved", "closed"):
         return []
     timers = []
-    if case.get("responded_at") is None:
-        timers.append((case["_id"], "respond", case["deadlines"]["respond_by"]))
-    timers.append((case["_id"], "resolve", case["deadlines"]["resolve_by"]))
+    if case.responded_at is None:
+        timers.append((case.id, "respond", case.deadlines.respond_by))
+    timers.append((case.id, "resolve", case.deadlines.resolve_by))
     return timers
 
 
-def building_group_key(case: dict[str, Any]) -> str | None:
+def building_group_key(case: Case) -> str | None:
     """Which group complaint the case could be part of (project, building, category), if any."""
     return group_key(case_ref(case))
 
 
-async def detect_group(case: dict[str, Any], r: Routing, now: datetime) -> None:
+async def detect_group(case: Case, r: Routing, now: datetime) -> None:
     """Join the building's active group complaint, or form one when enough owners complained."""
     ref = case_ref(case)
     key = group_key(ref)
     if key is None:
         return
+    assert case.project and case.building and case.category, "a group key names all three"
     active = await r.groups.active_for(key)
-    if active and case["_id"] in active["members"]:
-        await _link_members(active, [case["_id"]], r, now)
+    if active and case.id in active["members"]:
+        await _link_members(active, [case.id], r, now)
         return
-    if active and case["opened_at"] - active["last_member_at"] <= r.group_policy.window:
+    if active and case.opened_at - active["last_member_at"] <= r.group_policy.window:
         group = await r.groups.mutate(active["_id"], _add_member(case, now))
-        await _link_members(group, [case["_id"]], r, now)
+        await _link_members(group, [case.id], r, now)
         return
     recent = await r.reports.in_building(
-        case["project"], case["building"], case["category"], list(r.group_kinds),
-        case["opened_at"] - r.group_policy.window,
+        case.project, case.building, case.category, list(r.group_kinds), case.opened_at - r.group_policy.window,
     )
     # in-unit repairs of the building are no members: each owner's own problem (maybe a batch defect)
-    counted = [other for other in map(case_ref, recent) if counts_for_group(other, r.group_rule)]
+    counted = [other for other in map(report_ref, recent) if counts_for_group(other, r.group_rule)]
     members = find_group(ref, counted, r.group_policy)
     if not members:
         return
-    lead = case if members[0].case_id == case["_id"] else await r.cases.get(members[0].case_id)
+    lead = case if members[0].case_id == case.id else await r.cases.get_case(members[0].case_id)
     assert lead is not None
     ids = [m.case_id for m in members]
-    group_id = derived_event_id("group", key, lead["_id"])
+    group_id = derived_event_id("group", key, lead.id)
     # The one escalation of the whole group, announced on its lead case (the first report); the
     # members take level 3 below without events of their own.
-    due = r.deadlines(lead["_id"], lead["kind"], GROUP_LEVEL, lead.get("urgent_flags", []), now)
-    announced = {**lead, "level": GROUP_LEVEL,
-                 "deadlines": due.stored()}
-    state = {"_id": group_id, "key": key, "project": case["project"], "building": case["building"],
-             "category": case["category"], "lead_case_id": lead["_id"], "members": ids,
+    due = r.deadlines(lead.id, lead.kind, GROUP_LEVEL, lead.urgent_flags, now)
+    announced = lead.model_copy(update={"level": GROUP_LEVEL, "deadlines": Deadlines.of(due)})
+    state = {"_id": group_id, "key": key, "project": case.project, "building": case.building,
+             "category": case.category, "lead_case_id": lead.id, "members": ids,
              "customers": sorted({m.customer_id for m in members}), "active": True, "level": GROUP_LEVEL,
              "created_at": now, "last_member_at": max(m.opened_at for m in members)}
-    events = [complaint_escalated(announced, lead.get("level") or 0, "group_complaint", now, group_id, ids),
+    events = [complaint_escalated(announced, lead.level or 0, "group_complaint", now, group_id, ids),
               group_changed(state, case, now)]
     group, created = await r.groups.create(state, events)
     if not created:
@@ -237,7 +238,7 @@ async def detect_group(case: dict[str, Any], r: Routing, now: datetime) -> None:
     await _link_members(group, group["members"], r, now)
 
 
-async def detect_groups(cases: list[dict[str, Any]], r: Routing, now: datetime) -> None:
+async def detect_groups(cases: list[Case], r: Routing, now: datetime) -> None:
     """``detect_group`` for a batch's cases of one building and category, in their order, in bulk.
 
     One at a time, each case of a growing group costs a read of the group, a change of
@@ -255,21 +256,21 @@ async def detect_groups(cases: list[dict[str, Any]], r: Routing, now: datetime) 
         return
     active = await r.groups.active_for(key)
     pending = copy.deepcopy(active) if active else None
-    joining: list[dict[str, Any]] = []
+    joining: list[Case] = []
     linking: list[str] = []
 
     async def flush() -> None:
         nonlocal active, pending, joining, linking
         if active is not None and (joining or linking):
             group = await r.groups.mutate(active["_id"], _add_members(joining, now)) if joining else active
-            await _link_members(group, [*linking, *(c["_id"] for c in joining)], r, now)
+            await _link_members(group, [*linking, *(c.id for c in joining)], r, now)
             active, pending = group, copy.deepcopy(group)
         joining, linking = [], []
 
     for case in cases:
-        if pending is not None and case["_id"] in pending["members"]:
-            linking.append(case["_id"])
-        elif pending is not None and case["opened_at"] - pending["last_member_at"] <= r.group_policy.window:
+        if pending is not None and case.id in pending["members"]:
+            linking.append(case.id)
+        elif pending is not None and case.opened_at - pending["last_member_at"] <= r.group_policy.window:
             _add_member(case, now)(pending)
             joining.append(case)
         else:
@@ -280,7 +281,7 @@ async def detect_groups(cases: list[dict[str, Any]], r: Routing, now: datetime) 
     await flush()
 
 
-def _add_members(cases: list[dict[str, Any]], now: datetime):
+def _add_members(cases: list[Case], now: datetime):
     """One change of a group for several cases joining it, in order (each as ``_add_member``)."""
     def change(group: dict[str, Any]) -> Change | None:
         events: list[Any] = []
@@ -292,13 +293,13 @@ def _add_members(cases: list[dict[str, Any]], now: datetime):
     return change
 
 
-def _add_member(case: dict[str, Any], now: datetime):
+def _add_member(case: Case, now: datetime):
     def change(group: dict[str, Any]) -> Change | None:
-        if case["_id"] in group["members"]:
+        if case.id in group["members"]:
             return None
-        group["members"].append(case["_id"])
-        group["customers"] = sorted({*group["customers"], case["customer_id"]})
-        group["last_member_at"] = max(group["last_member_at"], case["opened_at"])
+        group["members"].append(case.id)
+        group["customers"] = sorted({*group["customers"], case.customer_id})
+        group["last_member_at"] = max(group["last_member_at"], case.opened_at)
         return Change(group, [group_changed(group, case, now)])
     return change
 
@@ -306,15 +307,15 @@ def _add_member(case: dict[str, Any], now: datetime):
 async def _link_members(group: dict[str, Any], case_ids: list[str], r: Routing, now: datetime) -> None:
     """Each member case: in the group, at the group's level. The group escalated once; members publish nothing.
 
-    All members in one bulk change (``mutate_many``) and their new deadlines in one bulk insert.
+    All members in one bulk change (``mutate_cases``) and their new deadlines in one bulk insert.
     """
-    def change(case: dict[str, Any]) -> Change | None:
-        if case.get("group_id") == group["_id"]:
+    def change(case: Case) -> Change[Case] | None:
+        if case.group_id == group["_id"]:
             return None
-        case["group_id"] = group["_id"]
+        case.group_id = group["_id"]
         raise_level(case, group["level"], "group_complaint", r, now, group["_id"], "routing", publish=False)
-        case["timeline"].append({"at": now, "type": "joined_group", "group_id": group["_id"], "actor": "routing"})
+        case.timeline.append(JoinedGroup(at=now, type="joined_group", group_id=group["_id"], actor="routing"))
         return Change(case)
 
-    updated = await r.cases.mutate_many([(case_id, change) for case_id in dict.fromkeys(case_ids)])
+    updated = await r.cases.mutate_cases([(case_id, change) for case_id in dict.fromkeys(case_ids)])
     await r.timers.schedule_many([t for case in updated for t in deadline_timers(case)])

@@ -15,42 +15,16 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# The parts of a case are the domain's own models (``domain.case``: extra="allow" as here), so the
+# API documents exactly what is stored; only the top level is loose here (every field optional: a
+# list shows any stored case, a summary leaves the timeline out).
+from .domain.case import Approval, Deadlines, LevelChange, Pause, Warranty, WorkOrder
+
+__all__ = ["Approval", "Case", "CaseSummary", "Deadlines", "Group", "LevelChange", "Pause", "Warranty", "WorkOrder"]
+
 
 class _Open(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
-
-
-class Deadlines(_Open):
-    respond_by: datetime | None = None
-    resolve_by: datetime | None = None
-    rule: str | None = None
-    reason: str | None = Field(None, description="why the deadlines are what they are")
-    missing_years: list[int] | None = None
-
-
-class Approval(_Open):
-    id: str
-    kind: str = Field(description="plan or cost")
-    status: str = Field(description="pending, approved or rejected")
-    required_role: str | None = Field(None, description="the lowest role that may decide it")
-    plan: str | None = None
-    amount: str | None = Field(None, description="CNY, decimal string")
-    requested_by: str | None = None
-    requested_at: datetime | None = None
-    decided_by: str | None = None
-    decided_role: str | None = None
-    decided_at: datetime | None = None
-    reason: str | None = None
-
-
-class WorkOrder(_Open):
-    id: str | None = None
-    status: str | None = Field(None, description="open, started or completed")
-    progress: list[dict[str, Any]] | None = None
-    cost: str | None = Field(None, description="CNY, decimal string, once completed")
-    started_at: datetime | None = None
-    completed_at: datetime | None = None
-    notes: str | None = None
 
 
 class CaseSummary(_Open):
@@ -69,14 +43,14 @@ class CaseSummary(_Open):
     handover_date: datetime | None = None
     subject: str | None = Field(None, description="the owner's words (masked for roles that do not see PII)")
     body: str | None = Field(None, description="the owner's words (masked for roles that do not see PII)")
-    warranty: dict[str, Any] | None = None
+    warranty: Warranty | None = None
     department: str | None = None
     assignment_rule: str | None = None
     assignee: str | None = None
     level: int | None = Field(None, description="complaint level 1-3; 0 or null for other cases")
-    escalations: list[dict[str, Any]] | None = None
+    escalations: list[LevelChange] | None = None
     deadlines: Deadlines | None = None
-    pauses: list[dict[str, Any]] | None = None
+    pauses: list[Pause] | None = None
     overdue: list[str] | None = None
     opened_at: datetime | None = None
     responded_at: datetime | None = None

@@ -30,7 +30,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from kefu_contracts import Event
 from pymongo import ASCENDING, ReplaceOne
@@ -51,15 +51,33 @@ class NotFound(KeyError):
     """No aggregate with that id."""
 
 
-@dataclass
-class Change:
-    """What a change function returns: the new state and the events it owes."""
+S = TypeVar("S")
 
-    state: dict[str, Any]
+
+@dataclass
+class Change(Generic[S]):
+    """What a change function returns: the new state and the events it owes.
+
+    The store takes ``Change[dict]`` (documents); a service whose aggregate is a typed
+    model may decide on ``Change[ItsModel]`` and convert at its repository (routing's cases).
+    """
+
+    state: S
     events: list[Event] = field(default_factory=list)
 
 
-ChangeFn = Callable[[dict[str, Any]], "Change | None"]
+ChangeFn = Callable[[dict[str, Any]], "Change[dict[str, Any]] | None"]
+
+
+def _given(fn: ChangeFn, state: dict[str, Any]) -> dict[str, Any]:
+    """What ``fn`` is handed: a private deep copy of ``state``, which it may change in place.
+
+    A change function that never changes its argument, because it builds what it returns
+    from it (a repository that validates the document into a model and dumps the model
+    back), says so with ``fn.copies_input = True`` and gets ``state`` itself: the deep copy,
+    often the costliest step of a change, would copy what it is about to copy again.
+    """
+    return state if getattr(fn, "copies_input", False) else copy.deepcopy(state)
 
 
 # Every filter the store sends, from these functions: tests/integration/test_query_plans_aggregates.py
@@ -208,7 +226,7 @@ class AggregateStore:
             if agg_id not in current:
                 continue
             before = current[agg_id]
-            change = fn(copy.deepcopy(before))
+            change = fn(_given(fn, before))
             if change is None:
                 results[agg_id] = before
                 continue
@@ -261,8 +279,8 @@ class AggregateStore:
     async def mutate(self, agg_id: str, fn: ChangeFn) -> dict[str, Any]:
         """Apply ``fn`` to the current state and commit it as the next revision; retry when raced.
 
-        ``fn`` gets a private copy and returns a ``Change`` or None for "nothing to do"
-        (it must itself recognise a change already applied: that is what makes
+        ``fn`` gets a private copy (``_given``) and returns a ``Change`` or None for "nothing
+        to do" (it must itself recognise a change already applied: that is what makes
         redelivered commands idempotent).
         """
         raced = False
@@ -272,7 +290,7 @@ class AggregateStore:
                 raise NotFound(agg_id)
             if raced:  # the winner may have died before writing its snapshot
                 current = await self._catch_up(current)
-            change = fn(copy.deepcopy(current))
+            change = fn(_given(fn, current))
             if change is None:
                 return current
             rev = current["rev"] + 1

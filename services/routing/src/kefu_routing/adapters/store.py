@@ -16,15 +16,19 @@ Every filter comes from ``queries`` and is served by an index made at startup.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from kefu_contracts import Event
 from kefu_kit import find_in, insert_new, insert_once
 from kefu_kit.mongo import chunks
 from kefu_kit.aggregates import AggregateStore, Change, Publish
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
+from ..domain.case import Case
+from ..domain.complaints import ComplaintRef
 from . import queries as q
 from .case_pages import Position, read_page
 
@@ -42,8 +46,55 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
         await db[collection].create_indexes(indexes)
 
 
+# A change of one case: the changed case and its events, or None for "nothing to do" (the case left as it was).
+CaseChange = Callable[[Case], "Change[Case] | None"]
+
+
+class _OnDoc:
+    """A change of a ``Case`` as the aggregate store's change of a document, keeping the ``Case`` it made.
+
+    The stored document becomes a ``Case`` (validated once), the change decides on it, and
+    the result goes back as a document (dumped once) with its new revision. The ``Case``
+    made is what the store then holds, so the caller gets it back without reading or
+    validating it again.
+
+    ``copies_input``: the store need not deep-copy the document first. Validating builds
+    the case's own lists and parts, sharing only immutable values with the document (and
+    the values of keys no model declares, which no change touches), and dumping builds a
+    new document; the one the store read stays as it was, for the revision's diff.
+    """
+
+    copies_input = True
+
+    def __init__(self, fn: CaseChange) -> None:
+        self.fn = fn
+        self.made: Case | None = None
+
+    def __call__(self, doc: dict[str, Any]) -> Change[dict[str, Any]] | None:
+        case = Case.from_doc(doc)
+        change = self.fn(case)
+        if change is None:
+            self.made = case  # as it was read: the store returns that revision
+            return None
+        case = change.state
+        case.rev = doc["rev"] + 1  # the revision it is stored as (the store sets the same)
+        self.made = case
+        return Change(case.to_doc(), change.events)
+
+    def result(self, doc: dict[str, Any]) -> Case:
+        """The case the store returned: the one in hand if it is that revision, else the document's."""
+        made = self.made
+        return made if made is not None and made.rev == doc["rev"] else Case.from_doc(doc)
+
+
 class CaseRepository(AggregateStore):
-    """Cases, plus ``routing_meta``: the oldest case's ``opened_at`` (where a list's windows stop)."""
+    """Cases, plus ``routing_meta``: the oldest case's ``opened_at`` (where a list's windows stop).
+
+    The aggregate store's methods (``get``, ``create``, ``mutate``...) keep its documents;
+    routing's use cases call the ``*_case(s)`` methods, which take and give ``Case``
+    models and convert at this edge: a document becomes a ``Case`` once per read, a
+    ``Case`` a document once per write.
+    """
 
     def __init__(self, db: AsyncDatabase[dict[str, Any]], publish: Publish) -> None:
         super().__init__(db, "cases", publish)
@@ -60,6 +111,35 @@ class CaseRepository(AggregateStore):
         if not marked:
             await self.mark_opened(state["opened_at"])
         return await super().create(state, events)
+
+    async def get_case(self, case_id: str) -> Case | None:
+        doc = await self.get(case_id)
+        return None if doc is None else Case.from_doc(doc)
+
+    async def get_cases(self, case_ids: list[str]) -> dict[str, Case]:
+        """``snapshots_of`` as cases."""
+        return {case_id: Case.from_doc(doc) for case_id, doc in (await self.snapshots_of(case_ids)).items()}
+
+    async def create_case(self, case: Case, events: list[Event], *, marked: bool = False) -> tuple[Case, bool]:
+        """``create`` for a new ``Case``: it (at revision 1) and True, or the stored one and False."""
+        doc, created = await self.create(case.to_doc(), events, marked=marked)
+        return _created(case, doc, created), created
+
+    async def create_cases(self, new: list[tuple[Case, list[Event]]]) -> list[tuple[Case, bool]]:
+        """``create_many`` for new cases (the caller lowered the oldest-case mark first)."""
+        stored = await self.create_many([(case.to_doc(), events) for case, events in new])
+        return [(_created(case, doc, created), created) for (case, _), (doc, created) in zip(new, stored)]
+
+    async def mutate_case(self, case_id: str, fn: CaseChange) -> Case:
+        """``mutate`` with a change of a ``Case``; the case after it."""
+        change = _OnDoc(fn)
+        return change.result(await self.mutate(case_id, change))
+
+    async def mutate_cases(self, changes: list[tuple[str, CaseChange]]) -> list[Case]:
+        """``mutate_many`` with changes of ``Case`` models; the cases after them, in order."""
+        typed = [(case_id, _OnDoc(fn)) for case_id, fn in changes]
+        docs = await self.mutate_many(list(typed))
+        return [change.result(doc) for (_, change), doc in zip(typed, docs)]
 
     async def mark_opened(self, opened_at: datetime) -> None:
         """Lower the oldest-case mark to ``opened_at`` (a case opened then is about to be created)."""
@@ -104,6 +184,14 @@ class CaseRepository(AggregateStore):
             await insert_once(self.meta, {"_id": OVERDUE_BACKFILLED})
 
 
+def _created(case: Case, doc: dict[str, Any], created: bool) -> Case:
+    """The case as stored: the one given, now at revision 1, or (it existed) the stored one."""
+    if not created:
+        return Case.from_doc(doc)
+    case.rev = doc["rev"]
+    return case
+
+
 def _with_is_overdue(case: dict[str, Any]) -> Change | None:
     if "is_overdue" in case:
         return None
@@ -122,12 +210,12 @@ class RecentReports:
     def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
         self.reports = db.recent_reports
 
-    async def add(self, case: dict[str, Any]) -> None:
-        await insert_once(self.reports, _report(case))
+    async def add(self, report: ComplaintRef) -> None:
+        await insert_once(self.reports, _report(report))
 
-    async def add_many(self, cases: list[dict[str, Any]]) -> None:
+    async def add_many(self, reports: list[ComplaintRef]) -> None:
         """``add`` for a batch: one unordered bulk insert; those recorded already are left as they are."""
-        await insert_new(self.reports, [_report(case) for case in cases])
+        await insert_new(self.reports, [_report(report) for report in reports])
 
     async def of_customer(self, customer_id: str, kinds: list[str], since: datetime) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
@@ -155,11 +243,11 @@ class RecentReports:
         return (await self.reports.delete_many(q.reports_older_than(older_than))).deleted_count
 
 
-def _report(case: dict[str, Any]) -> dict[str, Any]:
-    return {"_id": case["_id"], "customer_id": case["customer_id"], "kind": case["kind"],
-            "project": case.get("project"), "building": case.get("building"), "category": case.get("category"),
-            "element": case.get("element"), "urgent_flags": list(case.get("urgent_flags", [])),
-            "opened_at": case["opened_at"]}
+def _report(ref: ComplaintRef) -> dict[str, Any]:
+    """A case's recent report (``refs.case_ref``); read back by ``refs.report_ref``."""
+    return {"_id": ref.case_id, "customer_id": ref.customer_id, "kind": ref.kind, "project": ref.project,
+            "building": ref.building, "category": ref.category, "element": ref.element,
+            "urgent_flags": list(ref.flags), "opened_at": ref.opened_at}
 
 
 class GroupRepository(AggregateStore):
