@@ -44,6 +44,7 @@
 #   KEFU_STORES                  per-service | shared (per-service with SecantusDB, else shared)
 #   KEFU_STORE_BASE_PORT         first per-service store port (KEFU_MONGO_PORT+1)
 #   KEFU_SECANTUS_STORE_CACHE    WiredTiger cache of each per-service SecantusDB (256M)
+#   KEFU_SECANTUS_PATCH          1: run SecantusDB as kefu-secantusd with its write-path fix (secantusd.py); 0: without
 #   KEFU_FERRETDB_VERSIONS       FerretDB versions to try, in order ("v1.24.2 v1.24.1")
 #   KEFU_STACK_START_TIMEOUT     seconds to wait for health (120)
 #   KEFU_STACK_STOP_TIMEOUT      seconds between SIGTERM and SIGKILL (30)
