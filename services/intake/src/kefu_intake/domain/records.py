@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
 
 
 def as_stored(value: datetime) -> datetime:
@@ -98,3 +98,16 @@ class OpenProblem(_Record):
     closed_at: datetime | None = None
     recent: list[tuple[str, str]] = []
     rev: int = 0
+
+    @field_validator("recent", mode="before")
+    @classmethod
+    def _pairs(cls, value: Any) -> Any:
+        """Stored as ``{contact, case}`` objects; documents written before that hold ``[contact, case]`` pairs."""
+        if isinstance(value, list):
+            return [(v["contact"], v["case"]) if isinstance(v, dict) else v for v in value]
+        return value
+
+    @field_serializer("recent")
+    def _stored_pairs(self, recent: list[tuple[str, str]]) -> list[dict[str, str]]:
+        """Objects, not nested arrays: FerretDB 1.x refuses an array inside an array."""
+        return [{"contact": contact, "case": case} for contact, case in recent]
