@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from kefu_cli.bench_report import flatness, measured, percentiles, summary, tenth_rates
+from kefu_cli.bench_report import flatness, hop_latencies, measured, percentiles, summary, tenth_rates
 from kefu_cli.bench_system import cpu_seconds
 
 
@@ -117,3 +117,24 @@ def test_cpu_seconds_of_a_process_grow_with_the_work_it_does() -> None:
 
 def test_cpu_seconds_of_a_process_that_is_gone_is_none() -> None:
     assert cpu_seconds(2**22 + 12345) is None
+
+
+def test_hop_latencies_split_a_calls_latency_between_the_points_it_passed() -> None:
+    sent = {f"c{i}": 100.0 + i for i in range(10)}
+    opened = {k: t + 0.010 for k, t in sent.items()}
+    assigned = {k: t + 0.050 for k, t in opened.items()}
+    notified = {k: t + 0.200 for k, t in assigned.items()}
+    hops = hop_latencies([("publish", sent), ("intake", opened), ("routing", assigned), ("notifications", notified)])
+    assert list(hops) == ["intake", "routing", "notifications"]
+    assert hops["intake"]["p50"] == pytest.approx(10.0, abs=0.1)
+    assert hops["routing"]["p99"] == pytest.approx(50.0, abs=0.1)
+    assert hops["notifications"]["p95"] == pytest.approx(200.0, abs=0.1)
+
+
+def test_hop_latencies_count_only_calls_seen_at_both_ends_and_never_go_negative() -> None:
+    sent = {"a": 1.0, "b": 2.0, "c": 3.0}
+    opened = {"a": 1.5, "b": 1.9}  # "c" never reached the topic; "b" stamped on a clock a little behind
+    hops = hop_latencies([("publish", sent), ("intake", opened)])
+    assert hops["intake"]["p50"] == pytest.approx(250.0, abs=0.1)
+    assert min(hops["intake"].values()) >= 0.0
+    assert hop_latencies([("publish", sent), ("intake", {"a": 2.0})]) == {}

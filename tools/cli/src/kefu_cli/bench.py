@@ -162,12 +162,14 @@ def main(argv: list[str] | None = None) -> int:
         f"{key} {n}" for key, n in sys_["store_documents_per_call"].items()))
     print("store commands per call: " + ", ".join(
         f"{name} {n}" for name, n in sys_["store_commands_per_call"].items()))
+    print("latency by hop, p50/p95/p99 ms (publish -> case.opened -> case.assigned -> notification record): " +
+          ", ".join(f"{hop} {h['p50']:.0f}/{h['p95']:.0f}/{h['p99']:.0f}" for hop, h in sys_["hop_ms"].items()))
     print(f"store: {store} ({args.stores}); preload {args.preload}" +
           (f" seeded in {sys_['preload_s']:.0f}s" if args.preload else "") + "\n")
     print(summary(calls=count, baseline=base, system=sys_, offered_rate=offered, preload=args.preload,
                   store=store, stores=args.stores, rss_mb=sys_["rss_mb"], preload_seconds=sys_["preload_s"],
                   store_commands_per_call=sys_["store_commands_per_call"], cpu_ms_per_call=cpu,
-                  store_documents_per_call=sys_["store_documents_per_call"]))
+                  store_documents_per_call=sys_["store_documents_per_call"], hop_ms=sys_["hop_ms"]))
     return 0
 
 

@@ -51,7 +51,8 @@ def summary(*, calls: int, baseline: dict[str, Any] | None, system: dict[str, An
             preload: int, store: str, stores: str, rss_mb: dict[str, dict[str, float]],
             preload_seconds: float | None = None, store_commands_per_call: dict[str, float] | None = None,
             cpu_ms_per_call: dict[str, float] | None = None,
-            store_documents_per_call: dict[str, float] | None = None) -> str:
+            store_documents_per_call: dict[str, float] | None = None,
+            hop_ms: dict[str, dict[str, float]] | None = None) -> str:
     """The last line of ``make bench``: one JSON object (keys of the first version kept, new ones added)."""
     base_rate = baseline["calls_per_s"] if baseline else None
     out: dict[str, Any] = {
@@ -74,6 +75,7 @@ def summary(*, calls: int, baseline: dict[str, Any] | None, system: dict[str, An
         "store_commands_per_call": store_commands_per_call,
         "cpu_ms_per_call": cpu_ms_per_call,
         "store_documents_per_call": store_documents_per_call,
+        "hop_ms": hop_ms,
     }
     return json.dumps(out, ensure_ascii=False)
 
@@ -101,3 +103,22 @@ def measured(sent_at: dict[str, float], done_at: dict[str, float], started: floa
     p50, p95, p99 = percentiles([(done_at[k] - sent_at[k]) * 1000 for k in sent_at])
     return {"calls_per_s": len(sent_at) / elapsed, "seconds": elapsed, "first_tenth": first, "last_tenth": last,
             "flatness": flatness(first, last), "p50": p50, "p95": p95, "p99": p99}
+
+
+def hop_latencies(stamps: Sequence[tuple[str, dict[str, float]]]) -> dict[str, dict[str, float]]:
+    """p50/p95/p99 of each hop of the pipeline: where a call's latency is spent.
+
+    ``stamps`` are the pipeline's points in order, each a name and the time each call
+    passed it (by id): the publish, then each topic's record timestamp, then the
+    notification record. Hop *i* is named after the point it ends at and measured
+    over the calls seen at both its ends; a point's clock is the producer's create
+    time, so a hop includes the consumer's poll, the handler and the publish.
+    """
+    out: dict[str, dict[str, float]] = {}
+    for (_, start), (name, end) in zip(stamps, stamps[1:]):
+        common = [k for k in start if k in end]
+        if len(common) < 2:
+            continue
+        p50, p95, p99 = percentiles([max(end[k] - start[k], 0.0) * 1000 for k in common])
+        out[name] = {"p50": p50, "p95": p95, "p99": p99}
+    return out

@@ -19,18 +19,19 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
-from kefu_contracts import CALL_RECEIVED, CASE_ASSIGNED, Topics
+from kefu_contracts import CALL_RECEIVED, CASE_ASSIGNED, CASE_OPENED, Topics
 from kefu_kit import ensure_topics, make_client
 from kefu_kit.auth import new_token, token_entry
 from kefu_kit.settings import service_mongo_url
 from prometheus_client.parser import text_string_to_metric_families
 
 from .bench_pacing import publish
-from .bench_report import measured
+from .bench_report import hop_latencies, measured
 
 SERVICES = ["intake", "routing", "notifications"]
 HTTP_PORT_BASE = 18101
@@ -127,6 +128,9 @@ class System:
         rss_end, cpu_end, (commands_end, docs_end) = self.rss(), self.cpu(), self.store_commands()
         done_at = await self._notified_at(set(sent), started)
         result = measured(sent, done_at, started)
+        result["hop_ms"] = hop_latencies([
+            ("publish", sent), ("intake", await self._stamped(CASE_OPENED, sent)),
+            ("routing", await self._stamped(CASE_ASSIGNED, sent)), ("notifications", done_at)])
         result["sent_at"] = list(sent.values())  # in schedule order
         result["started"] = started
         result["rss_mb"] = {name: {"start": rss_start[name], "end": rss_end[name]} for name in rss_start}
@@ -177,6 +181,30 @@ class System:
                 await asyncio.sleep(1)
         finally:
             await admin.close()
+
+    async def _stamped(self, logical: str, ids: Mapping[str, float]) -> dict[str, float]:
+        """When each of this run's calls reached ``logical``'s topic: the record timestamp (the producer's
+        create time) of its first event there, by correlation id. Read once, after the run, from the start."""
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.env["KEFU_KAFKA_BOOTSTRAP"], enable_auto_commit=False,
+                                    group_id=None)
+        await consumer.start()
+        try:
+            topic = self.topics(logical)
+            count = dict(self.topics.all_physical())[topic]  # as the bench created it
+            parts = [TopicPartition(topic, p) for p in range(count)]
+            consumer.assign(parts)
+            await consumer.seek_to_beginning(*parts)
+            ends = await consumer.end_offsets(parts)
+            seen: dict[str, float] = {}
+            while [tp for tp in parts if await consumer.position(tp) < ends[tp]]:
+                for records in (await consumer.getmany(*parts, timeout_ms=1000)).values():
+                    for r in records:
+                        cid = json.loads(r.value).get("correlation_id")
+                        if cid in ids and cid not in seen:
+                            seen[cid] = r.timestamp / 1000
+            return seen
+        finally:
+            await consumer.stop()
 
     async def _notified_at(self, ids: set[str], started: float) -> dict[str, float]:
         """The notification time of each of this run's calls (preloaded notices are older than ``started``)."""
