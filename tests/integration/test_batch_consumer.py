@@ -68,3 +68,38 @@ async def test_transient_failures_retry_the_batch_and_a_bug_dead_letters_only_it
     assert "event_id" in dead[0].value.decode() and ids[5] in dead[0].value.decode()
     metrics = kit.registry.get_sample_value("kefu_batch_isolations_total", {"topic": topic})
     assert metrics == 1
+
+
+async def test_a_batch_is_decoded_and_handled_without_a_hop_to_a_worker_thread(infra, namespace, producer,
+                                                                              monkeypatch):
+    """FastStream runs a plain-function decoder or handler in a worker thread: a thread hop per batch,
+    a tenth of intake's CPU under load. The kit's decoder is a coroutine, so none is taken."""
+    import faststream._internal.utils.functions as functions
+
+    hops: list[str] = []
+    original = functions.run_in_threadpool
+
+    async def counted(func, *args, **kwargs):  # type: ignore[no-untyped-def]
+        hops.append(getattr(func, "__name__", repr(func)))
+        return await original(func, *args, **kwargs)
+
+    monkeypatch.setattr(functions, "run_in_threadpool", counted)
+    settings = BatchSettings(kafka_bootstrap=infra.kafka_bootstrap, mongo_url=infra.mongo_url, namespace=namespace)
+    kit = ServiceKit(settings)
+    await ensure_topics(settings.kafka_bootstrap, settings.topics.all_physical())
+    topic = settings.topics(CALL_RECEIVED)
+    for i in range(5):
+        await send_json(producer, topic, call_payload(i), key=f"k{i}")
+    handled: list[str] = []
+
+    @subscribe_batches(kit, CALL_RECEIVED, max_records=100, batch_timeout_ms=50)
+    async def handle(batch: Batch[CallReceived]) -> None:
+        handled.extend(c.event_id for c in batch.events_in)
+
+    await kit.broker.start()
+    try:
+        await eventually(lambda: asyncio.sleep(0, result=list(handled)), lambda h: len(h) == 5, what="5 handled")
+    finally:
+        await kit.broker.stop()
+        await kit.mongo.close()
+    assert hops == [], f"worker-thread hops: {hops}"
