@@ -27,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Generic, TypeVar
@@ -38,9 +38,9 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from . import outbox as owed
 from . import revisions
+from .kafka import Publish, publish_all
 from .mongo import chunks, find_in, in_filter, insert_new, insert_once
 
-Publish = Callable[[Event], Awaitable[None]]
 
 
 class ConcurrentChange(Exception):
@@ -261,12 +261,8 @@ class AggregateStore:
         return [results[agg_id] for agg_id in ids]
 
     async def _publish_each(self, owed: list[list[Event]]) -> None:
-        """Each aggregate's events in their order, the aggregates at once (one wait for all their acks)."""
-        async def in_order(events: list[Event]) -> None:
-            for event in events:
-                await self._publish(event)
-
-        await asyncio.gather(*(in_order(events) for events in owed))
+        """Each aggregate's events in their order: all sent, then one wait for all their acks."""
+        await publish_all(self._publish, [event for events in owed for event in events])
 
     def _outbox_entry(self, rev_id: str, token: str, events: list[Event], now: datetime) -> dict[str, Any]:
         return {"_id": f"{rev_id}|{token}", "revision": rev_id, "token": token, "at": now,
@@ -318,8 +314,7 @@ class AggregateStore:
             return False
         await self.snapshots.replace_one(by_id(agg_id), state, upsert=True)
         await self._catch_up(state)  # a later revision's snapshot may have landed before this one
-        for event in events:
-            await self._publish(event)
+        await publish_all(self._publish, events)
         if events:
             await self.outbox.delete_one(by_id(f"{rev_id}|{token}"))
         return True

@@ -39,7 +39,7 @@ from prometheus_client import Counter, Histogram
 
 from .dead_letter import _peek
 from .errors import is_bad_message, is_transient
-from .kafka import JSON_HEADERS, publisher_for, subscriber_options
+from .kafka import EventPublisher, publisher_for, subscriber_options
 from .logging import get_logger
 
 if TYPE_CHECKING:
@@ -150,22 +150,6 @@ class _Metrics:
         if registry not in cls._by_registry:
             cls._by_registry[registry] = cls(registry)
         return cls._by_registry[registry]
-
-
-class EventPublisher:
-    """Publishes events to their contract topics: every send first, then every ack (one wait per batch)."""
-
-    def __init__(self, publishers: dict[type[Event], "LogicPublisher"]) -> None:
-        self._publishers = publishers
-
-    async def publish_all(self, events: Sequence[Event]) -> None:
-        acks = []
-        for event in events:
-            publisher = self._publishers[type(event)]
-            acks.append(await publisher.publish(event.to_json_bytes(), key=event.kafka_key().encode("utf-8"),
-                                                headers=JSON_HEADERS, no_confirm=True))
-        if acks:
-            await asyncio.gather(*acks)
 
 
 class BatchConsumer(Generic[M]):

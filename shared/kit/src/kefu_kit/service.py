@@ -18,7 +18,7 @@ import uvicorn
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
-from kefu_contracts import TOPICS, Event
+from kefu_contracts import TOPICS
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -27,7 +27,7 @@ from .backoff import retry
 from .dead_letter import ConsumeGuard
 from .http_errors import ERROR_RESPONSES, install_error_handlers
 from .http_metrics import HttpMetricsMiddleware, http_requests_counter
-from .kafka import ensure_topics, make_broker, publish_event, publisher_for
+from .kafka import EventPublisher, ensure_topics, make_broker, publisher_for
 from .logging import configure_logging, get_logger
 from .mongo import make_client
 from .pages import NEXT_CURSOR
@@ -64,14 +64,11 @@ class ServiceKit:
                                    ["service", "dependency"], registry=self.registry)
         self.every("health", settings.health_interval_s, self.health)
 
-    def publisher(self, *logical_topics: str) -> Callable[[Event], Awaitable[None]]:
-        """One ``publish(event)`` for several contract topics: each event goes to its own topic, with its key."""
-        publishers = {TOPICS[name].model: publisher_for(self.broker, self.settings, name) for name in logical_topics}
-
-        async def publish(event: Event) -> None:
-            await publish_event(publishers[type(event)], event)
-
-        return publish
+    def publisher(self, *logical_topics: str) -> EventPublisher:
+        """One ``publish(event)`` for several contract topics: each event goes to its own topic, with its key
+        (``publish_all`` for several in order with one wait for their acks)."""
+        return EventPublisher({TOPICS[name].model: publisher_for(self.broker, self.settings, name)
+                               for name in logical_topics})
 
     def on_startup(self, hook: StartupHook) -> StartupHook:
         """Register a coroutine run before consuming starts (index creation, seed data)."""
