@@ -41,8 +41,9 @@ def test_words_are_found_whatever_their_case_and_expressions_still_run() -> None
     leak = classification._compile(["leak"], "t")
     words, expressions = classification._split(leak)
     assert words == {"leak"} and expressions is None
-    assert classification._found(leak, "It was LEAKING all night", None)
+    assert classification._found(classification._Check.of(leak), "It was LEAKING all night", None)
     mixed = classification._compile(["漏水", "re:没(有)?人管"], "t")
     words, expressions = classification._split(mixed)
     assert words == {"漏水"} and expressions is not None and expressions.search("没人管")
-    assert classification._found(mixed, "物业没有人管", None) and not classification._found(mixed, "一切正常", None)
+    check = classification._Check.of(mixed)
+    assert classification._found(check, "物业没有人管", None) and not classification._found(check, "一切正常", None)

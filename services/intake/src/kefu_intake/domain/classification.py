@@ -83,32 +83,57 @@ class Rule:
     kinds: tuple[str, ...] = ()  # category and urgent rules: only for these kinds (empty: any)
     fallback: bool = False  # kind rules: counts only when no other kind rule or prior fired
 
+    # the checks of ``patterns``, each of ``groups`` and ``unless``, prepared once (``_Check``)
+    _any: "_Check" = field(init=False, repr=False, compare=False)
+    _all: tuple["_Check", ...] = field(init=False, repr=False, compare=False)
+    _unless: "_Check" = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_any", _Check.of(self.patterns))
+        object.__setattr__(self, "_all", tuple(_Check.of(group) for group in self.groups))
+        object.__setattr__(self, "_unless", _Check.of(self.unless))
+
     def matches(self, text: str, negation: Negation | None = None) -> bool:
         neg = negation if self.negatable else None
-        if self.patterns and not _found(self.patterns, text, neg):
+        if self.patterns and not _found(self._any, text, neg):
             return False
-        if not all(_found(group, text, neg) for group in self.groups):
+        if not all(_found(group, text, neg) for group in self._all):
             return False
-        return not (self.unless and _found(self.unless, text, None))
+        return not (self.unless and _found(self._unless, text, None))
 
     def allows(self, kind: str) -> bool:
         return not self.kinds or kind in self.kinds
 
 
-def _found(patterns: tuple[re.Pattern[str], ...], text: str, negation: Negation | None) -> bool:
+@dataclass(frozen=True)
+class _Check:
+    """What ``_found`` needs of a tuple of patterns, worked out once when the rule is made: looking
+    it up per text (an ``lru_cache`` keyed by the tuple, hashed each time) cost more than the checks."""
+
+    patterns: tuple[re.Pattern[str], ...]
+    needles: frozenset[str]  # the words of the word patterns
+    expressions: re.Pattern[str] | None  # one expression of the ``re:`` ones (None if none)
+    combined: re.Pattern[str] | None  # one pattern for all of them (None if they cannot be joined)
+
+    @classmethod
+    def of(cls, patterns: tuple[re.Pattern[str], ...]) -> "_Check":
+        needles, expressions = _split(patterns)
+        return cls(patterns, needles, expressions, _any_of(patterns))
+
+
+def _found(check: _Check, text: str, negation: Negation | None) -> bool:
     # Most rules match nothing in a given text. When every pattern is a word, a substring test of
     # the words (C speed, no regex) says so first: a contact's ~60 rule checks cost 1.7 ms as regex
     # searches (each of an alternation of its words), a few microseconds as ``in`` tests.
-    needles, expressions = _split(patterns)
-    if needles.isdisjoint(_present(text)) and (expressions is None or expressions.search(text) is None):
+    if check.needles.isdisjoint(_present(text)) and (check.expressions is None
+                                                     or check.expressions.search(text) is None):
         return False
-    combined = _any_of(patterns)
-    if combined is not None:
-        if combined.search(text) is None:
+    if check.combined is not None:
+        if check.combined.search(text) is None:
             return False
         if negation is None:
             return True
-    for p in patterns:
+    for p in check.patterns:
         for m in p.finditer(text):
             if negation is None or not negation.negates(text, m.start()):
                 return True
@@ -180,6 +205,7 @@ def _compile(words: list[str], where: str) -> tuple[re.Pattern[str], ...]:
         _WORD_OF[out[-1]] = word.casefold()  # a word pattern: what it looks for is the word itself
         if word.casefold() not in _ALL_WORDS:
             _ALL_WORDS.add(word.casefold())
+            _BY_FIRST.setdefault(word.casefold()[0], []).append(word.casefold())
             _present.cache_clear()  # texts seen before were checked without it
     return tuple(out)
 
@@ -188,15 +214,18 @@ def _compile(words: list[str], where: str) -> tuple[re.Pattern[str], ...]:
 # all of them (a word is added before any text is classified with it: ``_present`` reads them all).
 _WORD_OF: dict[re.Pattern[str], str] = {}
 _ALL_WORDS: set[str] = set()
+_BY_FIRST: dict[str, list[str]] = {}  # the same words by their first character
 _ALWAYS = re.compile("")  # matches every text
 
 
 @lru_cache(maxsize=64)
 def _present(text: str) -> frozenset[str]:
-    """Which of all the taxonomies' words occur in ``text`` (case-folded): one pass over the words per
-    text, so each rule's check is a set intersection instead of a loop over its words."""
+    """Which of all the taxonomies' words occur in ``text`` (case-folded): one pass per text, so each
+    rule's check is a set intersection instead of a loop over its words. Only the words that start
+    with a character of the text are looked for: a Chinese contact's few dozen characters start a
+    small part of the ~1,900 words (7 us a text instead of 78)."""
     folded = text.casefold()
-    return frozenset(word for word in _ALL_WORDS if word in folded)
+    return frozenset(word for first in set(folded) for word in _BY_FIRST.get(first, ()) if word in folded)
 
 
 @lru_cache(maxsize=4096)
