@@ -114,3 +114,63 @@ async def test_in_unit_tap_repairs_signal_a_batch_defect_and_lift_complaints_mak
         assert len(ups) == 1 and ups[0]["level"] == 3 and ups[0]["approver_role"] == "cs_general_manager"
     assert stored[walls[0].case_id]["element"] == "exterior_wall"
     assert not await read_all(infra, dlq_name(topics("case.opened")), 300), "dead letters"
+
+
+def _metric(text: str, name: str, **labels: str) -> float:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return sum(s.value for family in text_string_to_metric_families(text) for s in family.samples
+               if s.name == name and all(s.labels.get(k) == v for k, v in labels.items()))
+
+
+@pytest.mark.timeout(300)
+async def test_a_batch_of_many_buildings_joins_all_their_groups_in_one_change_of_the_groups(
+    services, producer, mongo, namespace, infra
+):
+    """Each building's joins were a change of its group (five commands) and of its members: a burst's
+    hundred buildings, hundreds of commands. Now one bulk change of all the batch's groups."""
+    import httpx
+
+    topics = Topics(namespace)
+    await ensure_topics(infra.kafka_bootstrap, topics.all_physical())
+    (routing,) = services("routing")
+    db = mongo[f"{namespace}_kefu_routing"]
+    group_id = f"{namespace}.kefu-routing"
+    buildings = [f"{n}幢" for n in range(11, 19)]
+    start = datetime.now(timezone.utc) - timedelta(hours=2)
+
+    def lifts(b: str, numbers: range, minutes: int) -> list[CaseOpened]:
+        return [opened(i, start + timedelta(minutes=minutes + i), kind="complaint", category="public_area",
+                       body="电梯又坏了，困了半小时，我要投诉", building=b, tag=f"b{b[:2]}") for i in numbers]
+
+    async def settled() -> None:
+        await eventually(lambda: lag(infra.kafka_bootstrap, group_id, topics("case.opened")), lambda n: n == 0,
+                         timeout=120, interval=0.5, what="routing caught up on case.opened")
+        for outbox in (db.cases_outbox, db.groups_outbox):
+            await eventually(lambda: outbox.count_documents({}), lambda n: n == 0, timeout=60, what="outbox drained")
+
+    formed = [e for b in buildings for e in lifts(b, range(3), 0)]  # three owners each: a group per building
+    await send(producer, topics("case.opened"), formed)
+    await settled()
+    assert len(await db.groups.find({"active": True}).to_list()) == len(buildings)
+
+    routing.stop()  # the next cases pile up, so the restarted routing takes them in few batches
+    joining = [e for b in buildings for e in lifts(b, range(3, 5), 30)]
+    await send(producer, topics("case.opened"), joining)
+    routing.start()
+    await settled()
+
+    groups = {g["building"]: g for g in await db.groups.find().to_list()}
+    assert sorted(groups) == sorted(buildings), "the new cases joined their building's group, none formed another"
+    stored = {c["_id"]: c for c in await db.cases.find({"_id": {"$in": [e.case_id for e in joining]}}).to_list()}
+    for e in joining:
+        g = groups[e.building]
+        assert e.case_id in g["members"] and len(g["members"]) == 5
+        assert stored[e.case_id]["group_id"] == g["_id"] and stored[e.case_id]["level"] == 3
+
+    async with httpx.AsyncClient(base_url=routing.url, timeout=10) as client:
+        text = (await client.get("/metrics")).text  # the restarted process: counts of the joining cases only
+    batches = _metric(text, "kefu_batch_records_count", topic=topics("case.opened"))
+    group_updates = _metric(text, "kefu_store_commands_total", collection="groups", command="update")
+    assert 0 < batches < len(buildings), f"{batches} batches: too many for the check below to mean anything"
+    assert group_updates <= batches, f"{group_updates} changes of groups in {batches} batches: one per building?"

@@ -18,9 +18,10 @@ writes what it can in one go:
 2. the recent reports and deadline timers of all of them, in two bulk inserts
    (after every case exists: a report can name a group's lead case);
 3. group complaints (群诉), keyed by building and category: a building's cases
-   together (``detect_groups``: one read of its active group, one change of it for
-   every case that joins, the members linked in one bulk change), buildings
-   concurrently; then batch-defect signals, the in-unit repairs of each building
+   together (``detect_groups``: one read of its active group, the cases that join it
+   decided in memory), buildings concurrently; the last joins of every building then
+   in one go (``GroupJoins``: one bulk change of all the groups, one of all their
+   members, one insert of the members' deadlines); then batch-defect signals, the in-unit repairs of each building
    and category together (one read of its reports and signals, decided in pure
    code, each signal created once: ``batch_defects``);
 4. the events that came before their case (follow-ups, survey answers: other
@@ -60,6 +61,7 @@ from .batch_defects import batch_key, signal_batch_defects
 from .context import Routing
 from .domain.case import Case
 from .opening import (
+    GroupJoins,
     building_group_key,
     deadline_timers,
     detect_groups,
@@ -110,10 +112,13 @@ class BatchHandlers:
             if needs_group_check(case, r) and (key := building_group_key(case)) is not None:
                 by_building.setdefault(key, []).append(case)
 
+        joins = GroupJoins()
+
         async def group(item: tuple[str, list[Case]]) -> None:
-            await detect_groups(item[1], r, self.now())
+            await detect_groups(item[1], r, self.now(), joins)
 
         await for_each_key(list(by_building.items()), lambda item: item[0], group, concurrency=self.concurrency)
+        await joins.write(r, self.now())
         if r.signals is not None:
             suspects: dict[str, list[Case]] = {}
             for case in cases:

@@ -10,7 +10,8 @@ instead: ``batch_defects``).
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -195,21 +196,22 @@ def building_group_key(case: Case) -> str | None:
     return group_key(case_ref(case))
 
 
-async def detect_group(case: Case, r: Routing, now: datetime) -> None:
-    """Join the building's active group complaint, or form one when enough owners complained."""
+async def detect_group(case: Case, r: Routing, now: datetime) -> dict[str, Any] | None:
+    """Join the building's active group complaint, or form one when enough owners complained; the group
+    the case is in after (its state as written), or None when it is in none."""
     ref = case_ref(case)
     key = group_key(ref)
     if key is None:
-        return
+        return None
     assert case.project and case.building and case.category, "a group key names all three"
     active = await r.groups.active_for(key)
     if active and case.id in active["members"]:
         await _link_members(active, [case.id], r, now)
-        return
+        return active
     if active and case.opened_at - active["last_member_at"] <= r.group_policy.window:
         group = await r.groups.mutate(active["_id"], _add_member(case, now))
         await _link_members(group, [case.id], r, now)
-        return
+        return group
     recent = await r.reports.in_building(
         case.project, case.building, case.category, list(r.group_kinds), case.opened_at - r.group_policy.window,
     )
@@ -217,7 +219,7 @@ async def detect_group(case: Case, r: Routing, now: datetime) -> None:
     counted = [other for other in map(report_ref, recent) if counts_for_group(other, r.group_rule)]
     members = find_group(ref, counted, r.group_policy)
     if not members:
-        return
+        return None
     lead = case if members[0].case_id == case.id else await r.cases.get_case(members[0].case_id)
     assert lead is not None
     ids = [m.case_id for m in members]
@@ -236,9 +238,44 @@ async def detect_group(case: Case, r: Routing, now: datetime) -> None:
     if not created:
         group = await r.groups.mutate(group_id, _add_member(case, now))
     await _link_members(group, group["members"], r, now)
+    return group
 
 
-async def detect_groups(cases: list[Case], r: Routing, now: datetime) -> None:
+@dataclass
+class GroupJoins:
+    """The joins and links a batch's buildings decided last, written for all buildings at once.
+
+    Building by building, each building's last joins were one change of its group and one
+    bulk change of its members: five store commands for the group and four for the cases,
+    times the buildings of a batch (about a hundred in a burst). Collected here, they are one
+    ``mutate_many`` of all the groups, one ``mutate_cases`` of all the members and one insert
+    of their deadlines (``write``). Nothing reads them in between: each building's decisions
+    were made on its group as read plus its joins in memory.
+    """
+
+    pending: list[tuple[dict[str, Any], list[Case], list[str]]] = field(default_factory=list)
+
+    def add(self, group: dict[str, Any], joining: list[Case], linking: list[str]) -> None:
+        """``joining`` join ``group`` (as read, before them), in order; ``linking`` are members already.
+        A group added twice gets one change for both (``mutate_many`` takes one per aggregate)."""
+        for i, (known, more, links) in enumerate(self.pending):
+            if known["_id"] == group["_id"]:
+                self.pending[i] = (known, [*more, *joining], [*links, *linking])
+                return
+        self.pending.append((group, joining, linking))
+
+    async def write(self, r: Routing, now: datetime) -> None:
+        joins = [(group["_id"], _add_members(joining, now)) for group, joining, _ in self.pending if joining]
+        after = dict(zip([gid for gid, _ in joins], await r.groups.mutate_many(joins))) if joins else {}
+        links: list[tuple[dict[str, Any], str]] = []
+        for group, joining, linking in self.pending:
+            joined = after.get(group["_id"], group)
+            links += [(joined, case_id) for case_id in dict.fromkeys([*linking, *(c.id for c in joining)])]
+        await _link_all(links, r, now)
+        self.pending = []
+
+
+async def detect_groups(cases: list[Case], r: Routing, now: datetime, later: GroupJoins | None = None) -> None:
     """``detect_group`` for a batch's cases of one building and category, in their order, in bulk.
 
     One at a time, each case of a growing group costs a read of the group, a change of
@@ -247,7 +284,9 @@ async def detect_groups(cases: list[Case], r: Routing, now: datetime) -> None:
     join it are decided in order in memory (each one moves the group's last member on,
     which decides the next), the group is changed once for all of them, and they are
     linked in one bulk change. A case that would form a new group goes the one-at-a-time
-    way (the joins before it are written first), and the group it forms is read again.
+    way (the joins before it are written first), and the group it is in after is the one
+    the next cases may join. ``later``: the last joins are left to it, to be written with
+    the other buildings' (``GroupJoins``); without it they are written here.
     """
     if not cases:
         return
@@ -275,10 +314,14 @@ async def detect_groups(cases: list[Case], r: Routing, now: datetime) -> None:
             joining.append(case)
         else:
             await flush()
-            await detect_group(case, r, now)
-            active = await r.groups.active_for(key)
-            pending = copy.deepcopy(active) if active else None
-    await flush()
+            # the group it joined or formed; with none, a next case outside ``pending``'s window
+            # comes this way too, and ``detect_group`` reads the building's active group afresh
+            if (group := await detect_group(case, r, now)) is not None:
+                active, pending = group, copy.deepcopy(group)
+    if later is not None and active is not None and (joining or linking):
+        later.add(active, joining, linking)
+    else:
+        await flush()
 
 
 def _add_members(cases: list[Case], now: datetime):
@@ -305,17 +348,24 @@ def _add_member(case: Case, now: datetime):
 
 
 async def _link_members(group: dict[str, Any], case_ids: list[str], r: Routing, now: datetime) -> None:
-    """Each member case: in the group, at the group's level. The group escalated once; members publish nothing.
+    """Each member case: in the group, at the group's level. The group escalated once; members publish nothing."""
+    await _link_all([(group, case_id) for case_id in dict.fromkeys(case_ids)], r, now)
 
-    All members in one bulk change (``mutate_cases``) and their new deadlines in one bulk insert.
-    """
-    def change(case: Case) -> Change[Case] | None:
-        if case.group_id == group["_id"]:
-            return None
-        case.group_id = group["_id"]
-        raise_level(case, group["level"], "group_complaint", r, now, group["_id"], "routing", publish=False)
-        case.timeline.append(JoinedGroup(at=now, type="joined_group", group_id=group["_id"], actor="routing"))
-        return Change(case)
 
-    updated = await r.cases.mutate_cases([(case_id, change) for case_id in dict.fromkeys(case_ids)])
+async def _link_all(links: list[tuple[dict[str, Any], str]], r: Routing, now: datetime) -> None:
+    """Each ``(group, case id)``: the case in that group, at the group's level; all in one bulk change
+    (``mutate_cases``) and their new deadlines in one bulk insert. A case is in one pair at most."""
+    def change_for(group: dict[str, Any]) -> Callable[[Case], Change[Case] | None]:
+        def change(case: Case) -> Change[Case] | None:
+            if case.group_id == group["_id"]:
+                return None
+            case.group_id = group["_id"]
+            raise_level(case, group["level"], "group_complaint", r, now, group["_id"], "routing", publish=False)
+            case.timeline.append(JoinedGroup(at=now, type="joined_group", group_id=group["_id"], actor="routing"))
+            return Change(case)
+        return change
+
+    if not links:
+        return
+    updated = await r.cases.mutate_cases([(case_id, change_for(group)) for group, case_id in links])
     await r.timers.schedule_many([t for case in updated for t in deadline_timers(case)])
