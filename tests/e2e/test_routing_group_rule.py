@@ -174,3 +174,42 @@ async def test_a_batch_of_many_buildings_joins_all_their_groups_in_one_change_of
     group_updates = _metric(text, "kefu_store_commands_total", collection="groups", command="update")
     assert 0 < batches < len(buildings), f"{batches} batches: too many for the check below to mean anything"
     assert group_updates <= batches, f"{group_updates} changes of groups in {batches} batches: one per building?"
+
+
+@pytest.mark.timeout(300)
+async def test_batch_defects_of_many_buildings_are_signalled_in_one_create(services, producer, mongo, namespace, infra):
+    """A signal was created on its own (five commands each, a building after another); a batch's
+    signals of every building are now created together, each once, even when delivered twice."""
+    import httpx
+
+    topics = Topics(namespace)
+    await ensure_topics(infra.kafka_bootstrap, topics.all_physical())
+    (routing,) = services("routing")
+    routing.stop()  # the repairs pile up, so routing takes them in few batches
+    db = mongo[f"{namespace}_kefu_routing"]
+    buildings = [f"{n}幢" for n in range(21, 27)]
+    start = datetime.now(timezone.utc) - timedelta(hours=2)
+    taps = [opened(i, start + timedelta(minutes=i), kind="repair", category="plumbing", body="厨房水龙头漏水，请派人来修",
+                   building=b, tag=f"t{b[:2]}") for b in buildings for i in range(3)]
+    await send(producer, topics("case.opened"), taps)
+    await send(producer, topics("case.opened"), taps)  # a redelivery of all of them
+    routing.start()
+    group_id = f"{namespace}.kefu-routing"
+    await eventually(lambda: lag(infra.kafka_bootstrap, group_id, topics("case.opened")), lambda n: n == 0,
+                     timeout=120, interval=0.5, what="routing caught up on case.opened")
+    await eventually(lambda: db.defect_signals_outbox.count_documents({}), lambda n: n == 0, timeout=60,
+                     what="outbox drained")
+
+    signals = {s["building"]: s for s in await db.defect_signals.find().to_list()}
+    assert sorted(signals) == sorted(buildings), "one signal per building"
+    published = distinct(await read_all(infra, topics("defect.batch_suspected"), 1500))
+    assert len(published) == len(buildings), "each signal announced once"
+    for b, s in signals.items():
+        assert sorted(s["case_ids"]) == sorted(e.case_id for e in taps if e.building == b)
+
+    async with httpx.AsyncClient(base_url=routing.url, timeout=10) as client:
+        text = (await client.get("/metrics")).text
+    batches = _metric(text, "kefu_batch_records_count", topic=topics("case.opened"))
+    claims = _metric(text, "kefu_store_commands_total", collection="defect_signals_revisions", command="insert")
+    assert 0 < batches < len(buildings), f"{batches} batches: too many for the check below to mean anything"
+    assert claims <= batches, f"{claims} signal claims in {batches} batches: one per building?"

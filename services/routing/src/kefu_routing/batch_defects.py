@@ -30,6 +30,12 @@ def batch_key(case: Case, r: Routing) -> str | None:
 
 async def signal_batch_defects(cases: list[Case], r: Routing, now: datetime) -> list[dict[str, Any]]:
     """The signals ``cases`` (in-unit repairs of ONE building and category) complete, each created once."""
+    return await create_signals(await new_signals(cases, r, now), r)
+
+
+async def new_signals(cases: list[Case], r: Routing, now: datetime) -> list[tuple[dict[str, Any], list[Any]]]:
+    """The signals ``cases`` (in-unit repairs of ONE building and category) complete, with their events:
+    decided on one read of the building's recent repairs and one of its signals, not yet stored."""
     if not cases:
         return []
     refs = [case_ref(c) for c in cases]
@@ -45,14 +51,21 @@ async def signal_batch_defects(cases: list[Case], r: Routing, now: datetime) -> 
     signalled = await r.signals.starts_between(key, first - 2 * window, last + window)
     found = find_batch_defects(refs, [report_ref(doc) for doc in recent], signalled, r.group_rule)
     by_id = {c.id: c for c in cases}
-    signals = []
+    out = []
     for defect in found:
         lead = by_id.get(defect.lead.case_id) or await r.cases.get_case(defect.lead.case_id)
         assert lead is not None, "a recent report's case exists (reports are added after their case)"
         state = _signal(key, defect, r, now)
-        signal, _ = await r.signals.create(state, [defect_batch_suspected(state, lead, now)])
-        signals.append(signal)
-    return signals
+        out.append((state, [defect_batch_suspected(state, lead, now)]))
+    return out
+
+
+async def create_signals(new: list[tuple[dict[str, Any], list[Any]]], r: Routing) -> list[dict[str, Any]]:
+    """Store ``new`` signals (of any buildings) in one ``create_many``: each once (its id derives from its
+    building, category and first report, so a redelivered batch finds it and publishes nothing new)."""
+    if not new:
+        return []
+    return [signal for signal, _ in await r.signals.create_many(new)]
 
 
 def _signal(key: str, defect: BatchDefect, r: Routing, now: datetime) -> dict[str, Any]:

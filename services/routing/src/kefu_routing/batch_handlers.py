@@ -23,7 +23,8 @@ writes what it can in one go:
    in one go (``GroupJoins``: one bulk change of all the groups, one of all their
    members, one insert of the members' deadlines); then batch-defect signals, the in-unit repairs of each building
    and category together (one read of its reports and signals, decided in pure
-   code, each signal created once: ``batch_defects``);
+   code: ``batch_defects``), every building's new signals created in one
+   ``create_many``, each once;
 4. the events that came before their case (follow-ups, survey answers: other
    topics, so no order against ``case.opened``), parked until now (``parking``),
    applied to each case in their order, once, in one read for the batch. Last, so
@@ -57,7 +58,7 @@ from kefu_kit.aggregates import NotFound
 from kefu_kit.batches import Batch, Item, for_each_key
 
 from . import reactions
-from .batch_defects import batch_key, signal_batch_defects
+from .batch_defects import batch_key, create_signals, new_signals
 from .context import Routing
 from .domain.case import Case
 from .opening import (
@@ -125,10 +126,13 @@ class BatchHandlers:
                 if (key := batch_key(case, r)) is not None:
                     suspects.setdefault(key, []).append(case)
 
+            decided: list[tuple[dict[str, Any], list[Any]]] = []
+
             async def signal(item: tuple[str, list[Case]]) -> None:
-                await signal_batch_defects(item[1], r, self.now())
+                decided.extend(await new_signals(item[1], r, self.now()))
 
             await for_each_key(list(suspects.items()), lambda item: item[0], signal, concurrency=self.concurrency)
+            await create_signals(decided, r)  # every building's new signals in one go
         if r.parking is not None:  # redeliveries too: a crash may have come between the create and this
             await r.parking.apply_for(r, [c.id for c in cases], self.now())
 
