@@ -133,7 +133,6 @@ async def test_a_batch_of_many_buildings_joins_all_their_groups_in_one_change_of
 
     topics = Topics(namespace)
     await ensure_topics(infra.kafka_bootstrap, topics.all_physical())
-    (routing,) = services("routing")
     db = mongo[f"{namespace}_kefu_routing"]
     group_id = f"{namespace}.kefu-routing"
     buildings = [f"{n}幢" for n in range(11, 19)]
@@ -150,9 +149,21 @@ async def test_a_batch_of_many_buildings_joins_all_their_groups_in_one_change_of
             await eventually(lambda: outbox.count_documents({}), lambda n: n == 0, timeout=60, what="outbox drained")
 
     formed = [e for b in buildings for e in lifts(b, range(3), 0)]  # three owners each: a group per building
-    await send(producer, topics("case.opened"), formed)
+    await send(producer, topics("case.opened"), formed)  # before routing starts: few batches
+    (routing,) = services("routing")
     await settled()
     assert len(await db.groups.find({"active": True}).to_list()) == len(buildings)
+    async with httpx.AsyncClient(base_url=routing.url, timeout=10) as client:
+        text = (await client.get("/metrics")).text
+    batches = _metric(text, "kefu_batch_records_count", topic=topics("case.opened"))
+    group_reads = _metric(text, "kefu_store_commands_total", collection="groups", command="find")
+    report_reads = _metric(text, "kefu_store_commands_total", collection="recent_reports", command="find")
+    # a building's cases of a batch: its active group and its recent reports (one query per kind) read once
+    assert 0 < batches < 3, f"{batches} batches: too many for the check below to mean anything"
+    # (+1: the close-groups run at startup looks for ended groups once)
+    assert group_reads <= batches * len(buildings) + 1, f"{group_reads} reads of groups in {batches} batches"
+    # (+1 a batch: its callers' recent reports, for repeats, read once for the whole batch)
+    assert report_reads <= batches * (len(buildings) * 2 + 1), f"{report_reads} reads of reports in {batches} batches"
 
     routing.stop()  # the next cases pile up, so the restarted routing takes them in few batches
     joining = [e for b in buildings for e in lifts(b, range(3, 5), 30)]

@@ -196,15 +196,23 @@ def building_group_key(case: Case) -> str | None:
     return group_key(case_ref(case))
 
 
-async def detect_group(case: Case, r: Routing, now: datetime) -> dict[str, Any] | None:
+_READ: Any = object()  # "not known: read it"
+
+
+async def detect_group(case: Case, r: Routing, now: datetime, active: dict[str, Any] | None = _READ,
+                       recent: list[dict[str, Any]] | None = None) -> dict[str, Any] | None:
     """Join the building's active group complaint, or form one when enough owners complained; the group
-    the case is in after (its state as written), or None when it is in none."""
+    the case is in after (its state as written), or None when it is in none.
+
+    ``active`` (the building's active group, or None) and ``recent`` (recent reports of the building,
+    at least those within the window before the case) when the caller read them already."""
     ref = case_ref(case)
     key = group_key(ref)
     if key is None:
         return None
     assert case.project and case.building and case.category, "a group key names all three"
-    active = await r.groups.active_for(key)
+    if active is _READ:
+        active = await r.groups.active_for(key)
     if active and case.id in active["members"]:
         await _link_members(active, [case.id], r, now)
         return active
@@ -212,9 +220,10 @@ async def detect_group(case: Case, r: Routing, now: datetime) -> dict[str, Any] 
         group = await r.groups.mutate(active["_id"], _add_member(case, now))
         await _link_members(group, [case.id], r, now)
         return group
-    recent = await r.reports.in_building(
-        case.project, case.building, case.category, list(r.group_kinds), case.opened_at - r.group_policy.window,
-    )
+    if recent is None:
+        recent = await r.reports.in_building(
+            case.project, case.building, case.category, list(r.group_kinds), case.opened_at - r.group_policy.window,
+        )
     # in-unit repairs of the building are no members: each owner's own problem (maybe a batch defect)
     counted = [other for other in map(report_ref, recent) if counts_for_group(other, r.group_rule)]
     members = find_group(ref, counted, r.group_policy)
@@ -306,6 +315,8 @@ async def detect_groups(cases: list[Case], r: Routing, now: datetime, later: Gro
             active, pending = group, copy.deepcopy(group)
         joining, linking = [], []
 
+    recent: list[dict[str, Any]] | None = None  # the building's recent reports, read once when first needed
+
     for case in cases:
         if pending is not None and case.id in pending["members"]:
             linking.append(case.id)
@@ -314,9 +325,14 @@ async def detect_groups(cases: list[Case], r: Routing, now: datetime, later: Gro
             joining.append(case)
         else:
             await flush()
+            if recent is None:  # for all the building's cases of the batch: from the window before the earliest
+                assert case.project and case.building and case.category, "a group key names all three"
+                earliest = min(c.opened_at for c in cases)
+                recent = await r.reports.in_building(case.project, case.building, case.category,
+                                                     list(r.group_kinds), earliest - r.group_policy.window)
             # the group it joined or formed; with none, a next case outside ``pending``'s window
-            # comes this way too, and ``detect_group`` reads the building's active group afresh
-            if (group := await detect_group(case, r, now)) is not None:
+            # comes this way too, on the same reads (find_group keeps what is in its window)
+            if (group := await detect_group(case, r, now, active, recent)) is not None:
                 active, pending = group, copy.deepcopy(group)
     if later is not None and active is not None and (joining or linking):
         later.add(active, joining, linking)
