@@ -42,7 +42,6 @@ from .kafka import Publish, publish_all
 from .mongo import chunks, find_in, in_filter, insert_new, insert_once
 
 
-
 class ConcurrentChange(Exception):
     """Too many writers raced for the same aggregate; the caller may retry later."""
 
