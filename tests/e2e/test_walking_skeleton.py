@@ -13,7 +13,7 @@ import pytest
 from kefu_contracts import Topics
 
 from support.kafka_io import call_payload, read_all, send_json
-from support.lag import lag
+from support.lag import lag, published
 from support.waiting import eventually
 
 pytestmark = pytest.mark.e2e
@@ -123,7 +123,7 @@ async def test_redelivered_events_create_nothing_twice(services, producer, mongo
 
 @pytest.mark.timeout(1500)
 async def test_sigkill_mid_stream_leaves_exactly_one_case_and_notification_per_call(
-    services, producer, mongo, namespace
+    services, producer, mongo, namespace, infra
 ):
     intake_proc, routing_proc, notes_proc = services(*CHAIN)
     topics = Topics(namespace)
@@ -134,7 +134,11 @@ async def test_sigkill_mid_stream_leaves_exactly_one_case_and_notification_per_c
     await producer.flush()
     intake, routing, notes = dbs(mongo, namespace)
 
-    await eventually(lambda: intake.contacts.count_documents({}), lambda n: n >= 250, timeout=120, what="250 contacts")
+    # Intake is killed once it has published 250 cases, not once it has recorded 250 contacts: it records a
+    # whole batch (up to 500) before it publishes it, so a kill right after a big batch's write leaves routing
+    # with only the batches before it, and 150 cases could never be reached before the restart.
+    await eventually(lambda: published(infra.kafka_bootstrap, topics("case.opened")), lambda n: n >= 250,
+                     timeout=120, what="250 case.opened published")
     intake_proc.kill()
     await eventually(lambda: routing.cases.count_documents({}), lambda n: n >= 150, timeout=120, what="150 cases")
     routing_proc.kill()

@@ -29,3 +29,9 @@ async def committed_and_end(bootstrap: str, group: str, topic: str) -> tuple[dic
 async def lag(bootstrap: str, group: str, topic: str) -> int:
     committed, end = await committed_and_end(bootstrap, group, topic)
     return sum(end[p] - committed[p] for p in end)
+
+
+async def published(bootstrap: str, topic: str) -> int:
+    """How many records a topic holds (the sum of its partitions' end offsets): what its producers have sent."""
+    _, end = await committed_and_end(bootstrap, "kefu-tests-probe", topic)
+    return sum(end.values())
