@@ -80,6 +80,15 @@ def _hashable(value: Any) -> bool:
     return isinstance(value, (str, int, float, bool, type(None)))
 
 
+def _values(cond: Any) -> list[Any] | None:
+    """The plain values a condition allows (an equality, or ``$in``, maybe beside ranges), else None."""
+    if _hashable(cond):
+        return [cond]
+    if isinstance(cond, dict) and isinstance(cond.get("$in"), list) and all(_hashable(v) for v in cond["$in"]):
+        return cond["$in"]
+    return None
+
+
 def _project(doc: dict[str, Any], projection: dict[str, Any] | None) -> dict[str, Any]:
     """A top-level inclusion (``{f: 1}``, ``_id`` kept unless 0) or exclusion (``{f: 0}``) projection."""
     if not projection:
@@ -148,20 +157,35 @@ class MemoryCollection:
         del self.docs[_id]
 
     def _candidates(self, flt: dict[str, Any]) -> Iterator[Any]:
-        if "_id" in flt and _hashable(flt["_id"]):
-            yield from ([flt["_id"]] if flt["_id"] in self.docs else [])
+        """The ids that may match ``flt`` (``matches`` has the last word), found without a scan whenever
+        the filter has an equality or an ``$in`` of plain values: ``_id`` directly, other fields through
+        a hash index. Only a filter of ranges alone looks at every document. The repositories' reads
+        by a batch's ids are ``$in`` on ``_id``; scanned, they made a 100k preload quadratic."""
+        ids = _values(flt["_id"]) if "_id" in flt else None
+        if ids is not None:
+            yield from [i for i in dict.fromkeys(ids) if i in self.docs]
             return
         fields = tuple(sorted(k for k, v in flt.items() if not isinstance(v, dict) and _hashable(v)))
-        if not fields:
-            yield from list(self.docs)
+        if fields:
+            yield from list(self._index(fields).get(tuple(flt[f] for f in fields), ()))
             return
+        for key, cond in sorted(flt.items()):
+            values = _values(cond)
+            if values is not None:
+                index = self._index((key,))
+                yield from list(dict.fromkeys(i for v in values for i in index.get((v,), ())))
+                return
+        yield from list(self.docs)
+
+    def _index(self, fields: tuple[str, ...]) -> dict[tuple[Any, ...], set[Any]]:
+        """The hash index on ``fields`` (values of those fields → ids), built on first use, kept by ``_store``."""
         if fields not in self._indexes:
             index: dict[tuple[Any, ...], set[Any]] = {}
             for _id in self.docs:
                 doc = self._load(_id)
                 index.setdefault(tuple(_get(doc, f) for f in fields), set()).add(_id)
             self._indexes[fields] = index
-        yield from list(self._indexes[fields].get(tuple(flt[f] for f in fields), ()))
+        return self._indexes[fields]
 
     def _matching(self, flt: dict[str, Any]) -> Iterator[dict[str, Any]]:
         flt = _as_stored(flt)
